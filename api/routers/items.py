@@ -1,0 +1,82 @@
+"""Items: search, the record, and its two rendered views (办事指南 for citizens, 业务手册 for staff)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse
+
+from index import render
+from index.errors import BackendUnavailable
+from index.search import UnknownRegion
+
+from ..deps import SearcherDep
+from ..schemas import SearchOut, SearchResultOut
+
+router = APIRouter(prefix="/api/items", tags=["items"])
+
+
+@router.get("/search", response_model=SearchOut)
+def search_items(
+    searcher: SearcherDep,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="群众的说法，如：南海办居住证要带什么")],
+    region: Annotated[str | None, Query(max_length=50, description="限定行政区划，如 佛山市南海区")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchOut:
+    """Ranked implementations (one row per 实施编码), best item first, its implementations grouped."""
+    try:
+        result = searcher.search(q, region=region, limit=limit)
+    except UnknownRegion as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except BackendUnavailable as exc:
+        raise HTTPException(status_code=503, detail="检索服务暂时不可用，请稍后再试") from exc
+    rows: list[SearchResultOut] = []
+    for group in result.groups:
+        for hit in group.hits:
+            rows.append(
+                SearchResultOut(
+                    code=hit.code,
+                    base_code=hit.base_code,
+                    name=hit.name,
+                    region=hit.region,
+                    score=round(hit.score, 4),
+                    body=hit.body,
+                    region_match=hit.region_match,
+                )
+            )
+            if len(rows) >= limit:
+                break
+        if len(rows) >= limit:
+            break
+    return SearchOut(
+        query=q,
+        region=result.region.full_name if result.region else None,
+        attributes=result.attributes,
+        results=rows,
+    )
+
+
+def _record(searcher, code: str) -> dict:
+    record = searcher.backend.get(code)
+    if record is None:
+        raise HTTPException(status_code=404, detail=f"没有实施编码为 {code} 的事项")
+    return record
+
+
+@router.get("/{code}")
+def get_item(searcher: SearcherDep, code: str) -> dict:
+    """The item-standard record as loaded, with every key it carries."""
+    return _record(searcher, code)
+
+
+@router.get("/{code}/guide", response_class=HTMLResponse)
+def item_guide(searcher: SearcherDep, code: str) -> HTMLResponse:
+    """The citizen's 办事指南 as a page."""
+    return HTMLResponse(render.guide_html(_record(searcher, code)))
+
+
+@router.get("/{code}/manual", response_class=HTMLResponse)
+def item_manual(searcher: SearcherDep, code: str) -> HTMLResponse:
+    """The staff's 业务手册 as a page."""
+    return HTMLResponse(render.manual_html(_record(searcher, code)))

@@ -1,0 +1,354 @@
+"""Chinese analysis shared by every search backend: normalization, segmentation, query reading.
+
+    >>> from index.analysis import Analyzer
+    >>> analyzer = Analyzer.from_records(records)      # user dictionary from names and 日常用语
+    >>> analyzer.document_fields(record)["name"]
+    ['居住', '居住证', '签注', '签注居住证']
+    >>> q = analyzer.query("喺边度辦暫住證啊？南海")
+    >>> q.attributes, [d.full_name for d in q.regions], q.terms["name"][:2]
+    (['location'], ['广东省佛山市南海区'], [('居住证', 1.0), ...])
+
+Both backends index the token lists this module makes and search with the weighted terms it
+reads from a query, so the embedded index and Elasticsearch see exactly the same analysis. The
+steps, in order, for a query: NFKC and traditional → simplified folding; Cantonese and spoken
+forms → Mandarin (``data/dialect.tsv``); region names → ``regions`` (taken out of the text);
+attribute words (材料, 多久, 哪里办 …, ``data/attributes.tsv``) → ``attributes`` (taken out, so they
+cannot drown the item words); the curated synonym table (``data/synonyms.tsv``) adds the
+official words; one-character typos and homophones of dictionary words are corrected; then jieba
+(search mode, with the user dictionary) gives the word terms, and character bigrams and pinyin
+bigrams give terms that survive the typos no dictionary knows.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jieba
+from pypinyin import Style, lazy_pinyin
+
+from . import regions as regions_mod
+
+WORD_FIELDS = ("name", "alias", "situation", "result", "theme", "body")
+ALL_FIELDS = WORD_FIELDS + ("gram", "py")
+
+# Weights of query terms by where they came from: the citizen's own words count fully, words a
+# correction guessed count less, so a correct spelling elsewhere in the index still wins.
+W_OWN = 1.0
+W_SYNONYM = 1.0
+W_HOMOPHONE = 0.8
+W_TYPO = 0.6
+
+_NON_TEXT = re.compile(r"[^\w\u3400-\u9fff]+")
+_PAREN_PARTS = re.compile(r"[（()）、，,/·\s]+")
+
+
+def _data_lines(name: str) -> Iterable[str]:
+    text = resources.files("index").joinpath("data", name).read_text("utf-8")
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+def _pairs(name: str) -> list[tuple[str, str]]:
+    pairs = []
+    for line in _data_lines(name):
+        left, _, right = line.partition("\t")
+        pairs.append((left.strip(), right.strip()))
+    return pairs
+
+
+@functools.cache
+def _opencc():
+    import opencc  # imported lazily: its dictionaries load on first use
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.cache
+def dialect_table() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(_pairs("dialect.tsv"), key=lambda p: -len(p[0])))
+
+
+@functools.cache
+def attribute_table() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(_pairs("attributes.tsv"), key=lambda p: -len(p[0])))
+
+
+@functools.cache
+def synonym_table() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs = [(normalize(k), tuple(v.split())) for k, v in _pairs("synonyms.tsv")]
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+@functools.cache
+def stopwords() -> frozenset[str]:
+    words: set[str] = set()
+    for line in _data_lines("stopwords.txt"):
+        words.update(line.split())
+    return frozenset(words)
+
+
+def normalize(text: str) -> str:
+    """Fold width, traditional characters and case; drop control characters.
+
+    >>> normalize("辦理　護照？ABC")
+    '办理 护照?abc'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = _opencc().convert(text)
+    return text.lower().strip()
+
+
+def _replace_phrases(text: str, table: Iterable[tuple[str, str]]) -> str:
+    for spoken, plain in table:
+        if spoken in text:
+            text = text.replace(spoken, plain)
+    return text
+
+
+def fold_dialect(text: str) -> str:
+    """Turn Cantonese and spoken forms into Mandarin: 喺边度 → 在哪里."""
+    return _replace_phrases(text, dialect_table())
+
+
+def take_attributes(text: str) -> tuple[str, list[str]]:
+    """Remove attribute phrases from ``text``; return the rest and the attributes, in order."""
+    found: list[tuple[int, str]] = []
+    for phrase, attribute in attribute_table():
+        start = text.find(phrase)
+        while start >= 0:
+            found.append((start, attribute))
+            text = text[:start] + " " + text[start + len(phrase) :]
+            start = text.find(phrase)
+    attributes: list[str] = []
+    for _, attribute in sorted(found):
+        if attribute not in attributes:
+            attributes.append(attribute)
+    return text, attributes
+
+
+def pinyin_of(text: str) -> list[str]:
+    """Toneless pinyin per Chinese character (other characters are skipped)."""
+    chinese = "".join(ch for ch in text if "\u3400" <= ch <= "\u9fff")
+    return lazy_pinyin(chinese, style=Style.NORMAL, errors="ignore") if chinese else []
+
+
+def char_bigrams(text: str) -> list[str]:
+    out: list[str] = []
+    for run in _NON_TEXT.split(text):
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def pinyin_bigrams(text: str) -> list[str]:
+    out: list[str] = []
+    for run in _NON_TEXT.split(text):
+        syllables = pinyin_of(run)
+        if len(syllables) == 1:
+            out.append(syllables[0])
+        out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+    return out
+
+
+def name_parts(name: str) -> list[str]:
+    """An item name and its bracketed parts: 户口迁入（投靠亲属） → 户口迁入, 投靠亲属."""
+    parts = [p for p in _PAREN_PARTS.split(normalize(name)) if p]
+    whole = "".join(parts)
+    return [whole] + [p for p in parts if p != whole]
+
+
+@dataclass
+class AnalyzedQuery:
+    """What a citizen's text means to the search: terms per field, regions, attributes."""
+
+    text: str
+    normalized: str
+    item_text: str
+    regions: list[Any]
+    attributes: list[str]
+    terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    expansions: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.terms.values())
+
+
+class Analyzer:
+    """Segmentation and query reading with a user dictionary built from the loaded items.
+
+    Build one per index generation: the dictionary depends on the loaded names and 日常用语, and the
+    same analyzer must tokenize the documents and the queries.
+    """
+
+    def __init__(self, lexicon: Iterable[str]):
+        self.lexicon = sorted({w for w in lexicon if len(w) >= 2})
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        for word in self.lexicon:
+            # A high frequency makes jieba keep our words whole: 签注居住证, not 签注/居住/证.
+            self._jieba.add_word(word, freq=max(2000, 500 * len(word)))
+        self._stop = stopwords()
+        self._typo_index: dict[str, set[str]] = {}
+        self._sound_index: dict[str, set[str]] = {}
+        self._lexicon_set = set(self.lexicon)
+        self._max_term = max((len(w) for w in self.lexicon), default=0)
+        for word in self.lexicon:
+            if 3 <= len(word) <= 10:
+                for i in range(len(word)):
+                    self._typo_index.setdefault(word[:i] + "?" + word[i + 1 :], set()).add(word)
+            if 2 <= len(word) <= 10:
+                sound = " ".join(pinyin_of(word))
+                if sound.count(" ") + 1 == len(word):
+                    self._sound_index.setdefault(sound, set()).add(word)
+        self._cache: dict[str, list[str]] = {}
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, records: Iterable[dict]) -> "Analyzer":
+        return cls(lexicon_from(records))
+
+    # -- tokenization ---------------------------------------------------------------------------
+
+    def words(self, text: str) -> list[str]:
+        """Search-mode jieba tokens of normalized text, without stopwords and punctuation."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        tokens = [
+            t
+            for t in self._jieba.cut_for_search(text)
+            if t.strip() and not _NON_TEXT.fullmatch(t) and t not in self._stop
+        ]
+        if len(self._cache) < 200_000:
+            self._cache[text] = tokens
+        return tokens
+
+    def document_fields(self, record: dict) -> dict[str, list[str]]:
+        """The token lists a record is indexed under, one list per field of ``ALL_FIELDS``."""
+        name = normalize(record.get("事项名称", ""))
+        aliases = [normalize(a) for a in record.get("日常用语") or [] if isinstance(a, str)]
+        situations = [
+            normalize(s.get("名称", "")) for s in record.get("业务办理项") or [] if isinstance(s, dict)
+        ]
+        results = [normalize(r.get("名称", "")) for r in record.get("办理结果") or [] if isinstance(r, dict)]
+        themes = [normalize(t) for t in record.get("事项主题分类") or [] if isinstance(t, str)]
+        body = normalize(record.get("实施主体", ""))
+        names = " ".join([name, *aliases])
+        return {
+            "name": self.words(name),
+            "alias": [w for a in aliases for w in self.words(a)],
+            "situation": [w for s in situations for w in self.words(s)],
+            "result": [w for r in results for w in self.words(r)],
+            "theme": [w for t in themes for w in self.words(t)],
+            "body": self.words(body),
+            "gram": char_bigrams(names),
+            "py": pinyin_bigrams(names),
+        }
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def query(self, text: str) -> AnalyzedQuery:
+        normalized = normalize(text)
+        folded = fold_dialect(normalized)
+        found_regions, rest = regions_mod.take_regions(folded)
+        rest, attributes = take_attributes(rest)
+        expansions: list[str] = []
+        covered = rest
+        for phrase, canonical in synonym_table():
+            if phrase in covered:
+                expansions.extend(canonical)
+                covered = covered.replace(phrase, " ")
+        corrections = self._corrections(rest)
+        own = self.words(rest)
+        weighted: dict[str, float] = {}
+
+        def add(token: str, weight: float) -> None:
+            if token not in self._stop and not _NON_TEXT.fullmatch(token):
+                weighted[token] = max(weighted.get(token, 0.0), weight)
+
+        for token in own:
+            add(token, W_OWN)
+        for phrase in expansions:
+            for token in self.words(phrase):
+                add(token, W_SYNONYM)
+        for word, weight in corrections:
+            for token in self.words(word):
+                add(token, weight)
+        content = " ".join(t for t in self._jieba.cut(rest) if t not in self._stop)
+        grams = {g: W_OWN for g in char_bigrams(content)}
+        sounds = {p: W_OWN for p in pinyin_bigrams(content)}
+        for word, weight in corrections:
+            for g in char_bigrams(word):
+                grams[g] = max(grams.get(g, 0.0), weight)
+        word_terms = sorted(weighted.items(), key=lambda kv: -kv[1])
+        terms = {f: word_terms for f in WORD_FIELDS}
+        terms["gram"] = sorted(grams.items())
+        terms["py"] = sorted(sounds.items())
+        return AnalyzedQuery(
+            text=text,
+            normalized=normalized,
+            item_text=rest.strip(),
+            regions=found_regions,
+            attributes=attributes,
+            terms=terms,
+            expansions=expansions,
+            corrections=[w for w, _ in corrections],
+        )
+
+    def _corrections(self, text: str) -> list[tuple[str, float]]:
+        """Dictionary words one typo or one homophone away from a stretch of the text."""
+        out: dict[str, float] = {}
+        for run in _NON_TEXT.split(text):
+            # Pinyin of the whole run once (context picks the reading of 多音字), sliced per window;
+            # runs with other characters than Chinese ones are left to the typo index.
+            syllables = pinyin_of(run)
+            sounds_ok = len(syllables) == len(run)
+            for size in range(2, min(len(run), self._max_term) + 1):
+                for start in range(len(run) - size + 1):
+                    window = run[start : start + size]
+                    if window in self._lexicon_set:
+                        continue
+                    if sounds_ok:
+                        sound = " ".join(syllables[start : start + size])
+                        for word in self._sound_index.get(sound, ()):
+                            if word not in self._stop:
+                                out[word] = max(out.get(word, 0.0), W_HOMOPHONE)
+                    if size < 3:
+                        continue
+                    for i in range(size):
+                        for word in self._typo_index.get(window[:i] + "?" + window[i + 1 :], ()):
+                            out.setdefault(word, W_TYPO)
+        return sorted(out.items())
+
+
+def lexicon_from(records: Iterable[dict]) -> set[str]:
+    """The user dictionary: item names and their parts, 日常用语, 业务办理项, results, synonyms."""
+    words: set[str] = set()
+    for record in records:
+        words.update(name_parts(record.get("事项名称", "")))
+        for alias in record.get("日常用语") or []:
+            if isinstance(alias, str):
+                words.add(normalize(alias))
+        for key in ("业务办理项", "办理结果"):
+            for part in record.get(key) or []:
+                if isinstance(part, dict) and isinstance(part.get("名称"), str):
+                    words.update(name_parts(part["名称"]))
+    for phrase, canonical in synonym_table():
+        words.add(phrase)
+        words.update(canonical)
+    return {w for w in words if w and len(w) <= 20}

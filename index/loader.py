@@ -1,0 +1,253 @@
+"""Read item-standard files (JSON array, JSON Lines or one JSON object) into a checked batch.
+
+    >>> from index.loader import read_batch
+    >>> batch = read_batch(["guides.jsonl", "more.json"])
+    >>> batch.problems          # [] when every record is good
+    >>> batch.raise_for_problems()   # BatchError listing file, record, 实施编码 and field
+    >>> len(batch.records)
+
+Nothing here touches an index: a batch is read and checked completely first, so that a caller
+can refuse the whole batch (the default) or, when the user asks for it, load the good records
+and report the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from pydantic import ValidationError
+
+from .errors import BatchError, Problem
+from .model import validate_record
+
+
+@dataclass
+class Located:
+    """A record with where it came from, for error messages and reports."""
+
+    record: dict[str, Any]
+    file: str
+    where: str
+
+    @property
+    def code(self) -> str | None:
+        code = self.record.get("实施编码")
+        return code if isinstance(code, str) and code else None
+
+
+@dataclass
+class Batch:
+    """The good records of one load and the problems found in the rest."""
+
+    records: list[Located] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise BatchError(self.problems)
+
+
+_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "string_too_short": "不能为空",
+    "greater_than_equal": "不能为负数",
+}
+_JSON_TYPES = {
+    dict: "对象",
+    list: "列表",
+    str: "字符串",
+    int: "整数",
+    float: "小数",
+    bool: "布尔值",
+    type(None): "null",
+}
+
+
+def _field_path(loc: tuple) -> str:
+    # pydantic puts union branch names ('str', 'list[Fee]', 'Process' …) into loc; the format's keys
+    # are all Chinese, so keeping integers and parts with a CJK character leaves the real path.
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part + 1}]"
+        elif any("\u4e00" <= ch <= "\u9fff" for ch in str(part)):
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _problems_from(exc: ValidationError, file: str, where: str, code: str | None) -> list[Problem]:
+    by_field: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        path = _field_path(tuple(error["loc"]))
+        kind = error["type"]
+        if kind == "value_error":
+            message = str(error.get("ctx", {}).get("error") or error["msg"])
+        else:
+            message = _MESSAGES.get(kind, error["msg"])
+            if kind.endswith("_type"):
+                actual = _JSON_TYPES.get(type(error.get("input")), type(error.get("input")).__name__)
+                message += f"（实际为{actual}）"
+        messages = by_field.setdefault(path, [])
+        if message not in messages:
+            messages.append(message)
+    return [
+        Problem(file, where, path, " 或 ".join(messages), code) for path, messages in by_field.items()
+    ]
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _decode(raw: bytes, file: str) -> str | Problem:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return Problem(file, f"第 {line} 行（字节 {exc.start}）", "", "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入")
+
+
+def _iter_array(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
+    """Yield the elements of a JSON array with their position and line, or a Problem and stop."""
+    decoder = json.JSONDecoder()
+    idx = text.index("[") + 1
+    position = 0
+    length = len(text)
+    while True:
+        while idx < length and text[idx] in " \t\r\n":
+            idx += 1
+        if idx < length and text[idx] == "]":
+            rest = text[idx + 1 :].strip()
+            if rest:
+                yield Problem(file, f"第 {_line_of(text, idx + 1)} 行", "", "数组结束后还有多余内容")
+            return
+        if position and idx < length and text[idx] == ",":
+            idx += 1
+            while idx < length and text[idx] in " \t\r\n":
+                idx += 1
+        elif position:
+            yield Problem(file, f"第 {_line_of(text, idx)} 行", "", "JSON 格式错误：记录之间缺少逗号或数组未闭合")
+            return
+        position += 1
+        try:
+            value, end = decoder.raw_decode(text, idx)
+        except json.JSONDecodeError as exc:
+            yield Problem(
+                file, f"第 {exc.lineno} 行第 {exc.colno} 列（第 {position} 条记录）", "", f"JSON 格式错误：{exc.msg}"
+            )
+            return
+        yield value, f"第 {position} 条记录（第 {_line_of(text, idx)} 行）"
+        idx = end
+
+
+def _iter_lines(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line), f"第 {number} 行"
+        except json.JSONDecodeError as exc:
+            yield Problem(file, f"第 {number} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
+
+
+def _single_object(text: str) -> dict | None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def read_text(text: str, file: str, progress=None) -> Batch:
+    """Check the records in one file's text (JSON array or JSON Lines); ``progress(1)`` per record."""
+    batch = Batch()
+    stripped = text.lstrip()
+    if not stripped:
+        batch.problems.append(Problem(file, "文件", "", "文件为空，没有记录"))
+        return batch
+    # Published guides come one pretty-printed object per file (see shared/…/examples).
+    single = _single_object(text) if stripped[0] == "{" and "\n" in stripped.rstrip() else None
+    if stripped[0] == "[":
+        entries = _iter_array(text, file)
+    elif single is not None:
+        entries = iter([(single, "第 1 条记录（第 1 行）")])
+    else:
+        entries = _iter_lines(text, file)
+    for entry in entries:
+        if progress is not None:
+            progress(1)
+        if isinstance(entry, Problem):
+            batch.problems.append(entry)
+            continue
+        value, where = entry
+        if not isinstance(value, dict):
+            actual = _JSON_TYPES.get(type(value), type(value).__name__)
+            batch.problems.append(Problem(file, where, "", f"记录应为 JSON 对象（实际为{actual}）"))
+            continue
+        located = Located(value, file, where)
+        try:
+            validate_record(value)
+        except ValidationError as exc:
+            batch.problems.extend(_problems_from(exc, file, where, located.code))
+            continue
+        batch.records.append(located)
+    return batch
+
+
+def read_batch(paths: Iterable[str | os.PathLike], progress=None) -> Batch:
+    """Read and check every file of one load; a 实施编码 seen twice in the batch is a problem."""
+    batch = Batch()
+    for path in paths:
+        name = os.fspath(path)
+        try:
+            with open(name, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            batch.problems.append(Problem(name, "文件", "", f"无法读取：{exc.strerror or exc}"))
+            continue
+        text = _decode(raw, name)
+        if isinstance(text, Problem):
+            batch.problems.append(text)
+            continue
+        part = read_text(text, name, progress)
+        batch.records.extend(part.records)
+        batch.problems.extend(part.problems)
+    return _without_duplicates(batch)
+
+
+def _without_duplicates(batch: Batch) -> Batch:
+    # Neither copy of a duplicated code is loaded, even when the user asks to load the good
+    # records: which of the two was meant is not ours to guess.
+    first_seen: dict[str, Located] = {}
+    duplicated: set[str] = set()
+    for located in batch.records:
+        code = located.record["实施编码"]
+        if code in first_seen:
+            earlier = first_seen[code]
+            batch.problems.append(
+                Problem(
+                    located.file,
+                    located.where,
+                    "实施编码",
+                    f"实施编码重复：与 {earlier.file} {earlier.where} 相同，同一批次中每个实施编码只能出现一次",
+                    code,
+                )
+            )
+            duplicated.add(code)
+            continue
+        first_seen[code] = located
+    batch.records = [r for r in first_seen.values() if r.record["实施编码"] not in duplicated]
+    return batch

@@ -1,0 +1,105 @@
+"""From a citizen's wording to ranked items, each with the implementations that fit the region.
+
+    >>> from index.search import Searcher
+    >>> searcher = Searcher(open_backend())
+    >>> result = searcher.search("南海办暂住证要带什么")
+    >>> result.attributes, result.region.full_name
+    (['materials'], '广东省佛山市南海区')
+    >>> [(g.base_code, g.name, [h.region for h in g.hits]) for g in result.groups][:1]
+    [('442106040001', '居住证申领', ['广东省佛山市南海区桂城街道', …])]
+
+The region may come from the text (it then boosts the implementations there) or from the caller
+(``region=``: it narrows to them). Implementations of one 基本编码 come back as one group, so the
+dialogue can ask which region is meant when several fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import regions
+from .analysis import AnalyzedQuery
+from .backends.base import Backend, Group, RegionScope, SearchRequest
+from .backends.embedded import LEVELS
+
+
+class UnknownRegion(ValueError):
+    """The region given as a filter is not a division of Guangdong."""
+
+
+@dataclass
+class SearchResult:
+    query: AnalyzedQuery
+    groups: list[Group]
+    region: Any | None = None  # the Division used
+    region_source: str | None = None  # 'filter' or 'text'
+    ambiguous_regions: list[Any] = field(default_factory=list)
+
+    @property
+    def attributes(self) -> list[str]:
+        return self.query.attributes
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query.text,
+            "attributes": self.attributes,
+            "region": self.region.full_name if self.region else None,
+            "region_source": self.region_source,
+            "results": [
+                {
+                    "base_code": g.base_code,
+                    "name": g.name,
+                    "score": round(g.score, 4),
+                    "implementations": [
+                        {
+                            "code": h.code,
+                            "name": h.name,
+                            "region": h.region,
+                            "body": h.body,
+                            "score": round(h.score, 4),
+                            "region_match": h.region_match,
+                        }
+                        for h in g.hits
+                    ],
+                }
+                for g in self.groups
+            ],
+        }
+
+
+def scope_of(division) -> RegionScope:
+    chain = tuple(regions.chain_codes(division))
+    return RegionScope(code=division.code, level=LEVELS.get(division.level, len(chain) - 1), chain=chain)
+
+
+class Searcher:
+    """Analysis in front of a backend; the one entry point for every caller of search."""
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+
+    def analyze(self, text: str) -> AnalyzedQuery:
+        return self.backend.analyzer.query(text)
+
+    def search(self, text: str, *, region: str | None = None, limit: int = 10, per_group: int = 20) -> SearchResult:
+        query = self.analyze(text)
+        division, source, ambiguous = None, None, []
+        if region:
+            division = regions.resolve(region)
+            if division is None:
+                raise UnknownRegion(f"未知的行政区划：{region!r}（请写广东省内的市、区县或镇街名称）")
+            source = "filter"
+        elif query.regions:
+            division, source = query.regions[0], "text"
+            ambiguous = query.regions[1:]
+        if query.empty:
+            return SearchResult(query, [], division, source, ambiguous)
+        request = SearchRequest(
+            terms=query.terms,
+            region=scope_of(division) if division is not None else None,
+            region_mode="filter" if source == "filter" else "boost",
+            limit=limit,
+            per_group=per_group,
+        )
+        return SearchResult(query, self.backend.search(request), division, source, ambiguous)

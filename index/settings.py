@@ -1,0 +1,27 @@
+"""Settings of the index package, from the environment.
+
+    >>> from index.settings import IndexSettings
+    >>> IndexSettings().data_dir          # GUIDE_DATA_DIR, default var/data
+    PosixPath('var/data')
+
+``ELASTICSEARCH_URL`` set means: use Elasticsearch instead of the embedded index.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IndexSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GUIDE_INDEX_", extra="ignore")
+
+    data_dir: Path = Field(Path("var/data"), validation_alias=AliasChoices("GUIDE_DATA_DIR", "GUIDE_INDEX_DATA_DIR"))
+    elasticsearch_url: str | None = Field(
+        None, validation_alias=AliasChoices("ELASTICSEARCH_URL", "GUIDE_INDEX_ELASTICSEARCH_URL")
+    )
+    # The alias that always points at the live index; reloads build '<alias>-<timestamp>' and swap.
+    elasticsearch_alias: str = "guide-items"
+    elasticsearch_timeout: float = 5.0
