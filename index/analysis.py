@@ -44,6 +44,7 @@ W_OWN = 1.0
 W_SYNONYM = 1.0
 W_HOMOPHONE = 0.8
 W_TYPO = 0.6
+MAX_QUERY_CHARS = 200
 
 _NON_TEXT = re.compile(r"[^\w\u3400-\u9fff]+")
 _PAREN_PARTS = re.compile(r"[（()）、，,/·\s]+")
@@ -63,6 +64,25 @@ def _pairs(name: str) -> list[tuple[str, str]]:
         left, _, right = line.partition("\t")
         pairs.append((left.strip(), right.strip()))
     return pairs
+
+
+@functools.cache
+def _base_tokenizer() -> jieba.Tokenizer:
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _fresh_tokenizer() -> jieba.Tokenizer:
+    """A tokenizer with jieba's main dictionary, without reading it again (about a second)."""
+    base = _base_tokenizer()
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = dict(base.FREQ)
+    tokenizer.total = base.total
+    tokenizer.initialized = True
+    return tokenizer
 
 
 @functools.cache
@@ -195,9 +215,7 @@ class Analyzer:
 
     def __init__(self, lexicon: Iterable[str]):
         self.lexicon = sorted({w for w in lexicon if len(w) >= 2})
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        jieba.setLogLevel(logging.WARNING)
-        self._jieba = jieba.Tokenizer()
+        self._jieba = _fresh_tokenizer()
         for word in self.lexicon:
             # A high frequency makes jieba keep our words whole: 签注居住证, not 签注/居住/证.
             self._jieba.add_word(word, freq=max(2000, 500 * len(word)))
@@ -263,7 +281,8 @@ class Analyzer:
     # -- queries --------------------------------------------------------------------------------
 
     def query(self, text: str) -> AnalyzedQuery:
-        normalized = normalize(text)
+        # A question is a sentence or two; a pasted page must not cost seconds of analysis.
+        normalized = normalize(text[:MAX_QUERY_CHARS])
         folded = fold_dialect(normalized)
         found_regions, rest = regions_mod.take_regions(folded)
         rest, attributes = take_attributes(rest)

@@ -2,7 +2,7 @@
 
     >>> from index.bm25 import idf, encoded_length
     >>> idf(doc_freq=3, doc_count=100)
-    3.3174...
+    3.3623...
     >>> encoded_length(7), encoded_length(40)      # lengths over 23 lose precision as in Lucene
     (7, 40)
 
