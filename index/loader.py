@@ -44,6 +44,8 @@ class Batch:
 
     records: list[Located] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Refused records whose 实施编码 could be read: a good record with the same code is a duplicate.
+    refused: list[Located] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -154,7 +156,9 @@ def _iter_array(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
 
 
 def _iter_lines(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only \n ends a record: str.splitlines() would also split at U+2028 inside a JSON string.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
@@ -163,12 +167,19 @@ def _iter_lines(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
             yield Problem(file, f"第 {number} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
 
 
-def _single_object(text: str) -> dict | None:
+def _first_line_is_json(text: str) -> bool:
     try:
-        value = json.loads(text)
+        json.loads(text.split("\n", 1)[0])
     except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
+        return False
+    return True
+
+
+def _iter_single(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
+    try:
+        yield json.loads(text), "第 1 条记录（第 1 行）"
+    except json.JSONDecodeError as exc:
+        yield Problem(file, f"第 {exc.lineno} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
 
 
 def read_text(text: str, file: str, progress=None) -> Batch:
@@ -178,12 +189,11 @@ def read_text(text: str, file: str, progress=None) -> Batch:
     if not stripped:
         batch.problems.append(Problem(file, "文件", "", "文件为空，没有记录"))
         return batch
-    # Published guides come one pretty-printed object per file (see shared/…/examples).
-    single = _single_object(text) if stripped[0] == "{" and "\n" in stripped.rstrip() else None
     if stripped[0] == "[":
         entries = _iter_array(text, file)
-    elif single is not None:
-        entries = iter([(single, "第 1 条记录（第 1 行）")])
+    elif stripped[0] == "{" and not _first_line_is_json(stripped):
+        # Published guides come one pretty-printed object per file (see shared/…/examples).
+        entries = _iter_single(text, file)
     else:
         entries = _iter_lines(text, file)
     for entry in entries:
@@ -198,10 +208,17 @@ def read_text(text: str, file: str, progress=None) -> Batch:
             batch.problems.append(Problem(file, where, "", f"记录应为 JSON 对象（实际为{actual}）"))
             continue
         located = Located(value, file, where)
+        if value and not any(any("\u4e00" <= ch <= "\u9fff" for ch in str(key)) for key in value):
+            # e.g. the portal's raw export (TASK_NAME, DEPT_NAME …): say so before listing 19 missing keys.
+            batch.problems.append(
+                Problem(file, where, "", "记录的字段名不是交换格式的中文字段（如 TASK_NAME、DEPT_NAME），请先按 FORMAT.md 转换")
+            )
         try:
             validate_record(value)
         except ValidationError as exc:
             batch.problems.extend(_problems_from(exc, file, where, located.code))
+            if located.code:
+                batch.refused.append(located)
             continue
         batch.records.append(located)
     return batch
@@ -225,6 +242,7 @@ def read_batch(paths: Iterable[str | os.PathLike], progress=None) -> Batch:
         part = read_text(text, name, progress)
         batch.records.extend(part.records)
         batch.problems.extend(part.problems)
+        batch.refused.extend(part.refused)
     return _without_duplicates(batch)
 
 
@@ -233,6 +251,8 @@ def _without_duplicates(batch: Batch) -> Batch:
     # records: which of the two was meant is not ours to guess.
     first_seen: dict[str, Located] = {}
     duplicated: set[str] = set()
+    for located in batch.refused:
+        first_seen.setdefault(located.code, located)
     for located in batch.records:
         code = located.record["实施编码"]
         if code in first_seen:
@@ -249,5 +269,5 @@ def _without_duplicates(batch: Batch) -> Batch:
             duplicated.add(code)
             continue
         first_seen[code] = located
-    batch.records = [r for r in first_seen.values() if r.record["实施编码"] not in duplicated]
+    batch.records = [r for r in batch.records if r.record["实施编码"] not in duplicated]
     return batch

@@ -51,7 +51,7 @@ class TimeLimit:
 
 
 # Exports write 20（工作日）, 20(工作日) or 20个工作日; NFKC folds the full-width brackets first.
-_TIME_LIMIT = re.compile(r"^\s*(\d+)\s*(?:\(\s*(工作日|自然日)\s*\)|个\s*(工作日|自然日))\s*$")
+_TIME_LIMIT = re.compile(r"^\s*([0-9]+)\s*(?:\(\s*(工作日|自然日)\s*\)|个\s*(工作日|自然日))\s*$")
 
 
 def parse_time_limit(text: str) -> TimeLimit:
