@@ -24,12 +24,13 @@ built here in Python; they are never inserted into HTML unescaped.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .model import parse_time_limit
 
 __all__ = [
     "guide_text",
@@ -68,7 +69,6 @@ _STEP_KEYS = ("环节", "时限", "岗位", "审查内容")
 
 # Phone strings come as '0755-12315、0755-28908420' or '0755-28684113 或0755-83058991'.
 _PHONE_SEPARATORS = re.compile(r"\s*(?:[、，,；;/／]|或|及|和)\s*")
-_TIME_LIMIT = re.compile(r"^(\d+)\s*(?:\((工作日|自然日)\)|个?(工作日|自然日))$")
 _SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
 _TEL_CHARS = re.compile(r"^[0-9+\-() ]{3,}$")
 
@@ -188,13 +188,10 @@ def _split_spaced_numbers(piece: str) -> list[str]:
 def _time_limit(value: Any) -> str:
     """'20（工作日）' → '20个工作日', '即办' → '即办'; anything unparsable is shown as written."""
     raw = _text(value)
-    folded = unicodedata.normalize("NFKC", raw).replace(" ", "")
-    if folded == "即办":
-        return "即办"
-    match = _TIME_LIMIT.match(folded)
-    if match:
-        return f"{match.group(1)}个{match.group(2) or match.group(3)}"
-    return raw
+    try:
+        return str(parse_time_limit(raw))
+    except ValueError:
+        return raw
 
 
 def time_limit_text(record: dict) -> str:
