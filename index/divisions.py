@@ -132,7 +132,8 @@ def _full_name_index() -> dict[str, Division]:
     for d in all_divisions():
         index[d.full_name] = d
         # Records and users often leave the province out: 佛山市南海区桂城街道.
-        index.setdefault(d.full_name.removeprefix("广东省"), d)
+        if d.level != "省":
+            index.setdefault(d.full_name.removeprefix("广东省"), d)
     return index
 
 

@@ -6,7 +6,7 @@
     (['广东省佛山市南海区桂城街道'], '   办居住证')
     >>> division = resolve("广东省佛山市南海区桂城街道")
     >>> chain_codes(division)        # province, city, district, town
-    ['440000', '440600', '440605', '440605011']
+    ['440000', '440600', '440605', '440605001']
 
 A 镇街 belongs to its 区, 市 and 省: an implementation serves a citizen's region when the
 implementation's division is that region or one of its ancestors (a 市级 item serves every town of

@@ -199,6 +199,7 @@ _SZ_COURT = Office("深圳市盐田区人民法院", "深圳市盐田区沙头�
 _FS_TAX = Office("国家税务总局佛山市税务局", "佛山市禅城区季华五路11号", "0757-12366")
 _GZ_TAX = Office("国家税务总局广州市税务局", "广州市天河区天河北路233号", "020-12366")
 _SZ_TAX = Office("国家税务总局深圳市税务局", "深圳市罗湖区红岭北路2088号", "0755-12366")
+_CITY_TAX = {FS: _FS_TAX, GZ: _GZ_TAX, SZ: _SZ_TAX}
 
 SAMPLE_REGIONS: dict[str, Region] = {
     # ---- 佛山 ------------------------------------------------------------------------------
@@ -342,6 +343,7 @@ SAMPLE_REGIONS: dict[str, Region] = {
         court=_GZ_COURT,
         tax_review=_GZ_TAX,
         halls={
+            "交警": Hall("广州市公安局交通警察支队越秀大队车管业务大厅", "广州市越秀区环市中路316号越秀车管业务大厅", "020-83573122", _SATURDAY_HOURS),
             "民政": Hall("广州市越秀区婚姻登记处", "广州市越秀区德政北路538号越秀区婚姻登记处", "020-83835306"),
         },
     ),
@@ -395,6 +397,7 @@ SAMPLE_REGIONS: dict[str, Region] = {
         court=_SZ_COURT,
         tax_review=_SZ_TAX,
         halls={
+            "交警": Hall("深圳市公安局交通警察局福田大队车管业务大厅", "深圳市福田区北环大道7001号福田车管业务大厅", "0755-83333122", _SATURDAY_HOURS),
             "民政": Hall("深圳市福田区婚姻登记处", "深圳市福田区福中路福田区婚姻登记处", "0755-82977150"),
         },
     ),
@@ -405,6 +408,7 @@ SAMPLE_REGIONS: dict[str, Region] = {
         court=_SZ_COURT,
         tax_review=_SZ_TAX,
         halls={
+            "交警": Hall("深圳市公安局交通警察局南山大队车管业务大厅", "深圳市南山区南海大道3001号南山车管业务大厅", "0755-26655122", _SATURDAY_HOURS),
             "民政": Hall("深圳市南山区婚姻登记处", "深圳市南山区南新路2022号南山区婚姻登记处", "0755-26069810"),
         },
     ),
@@ -421,6 +425,7 @@ SAMPLE_REGIONS: dict[str, Region] = {
         court=_SZ_COURT,
         tax_review=_SZ_TAX,
         halls={
+            "交警": Hall("深圳市公安局交通警察局龙岗大队车管业务大厅", "深圳市龙岗区龙城街道龙翔大道7188号龙岗车管业务大厅", "0755-28953122", _SATURDAY_HOURS),
             "民政": Hall("深圳市龙岗区婚姻登记处", "深圳市龙岗区龙城街道龙城大道68号龙岗区婚姻登记处", "0755-28948321"),
         },
         specials={
@@ -449,8 +454,8 @@ _KNOWN_CODES = {
 # Codes
 
 
-def _hash(*parts: object) -> int:
-    """A stable hash (Python's own is salted per process)."""
+def stable_hash(*parts: object) -> int:
+    """A 64-bit hash that is the same in every process (Python's own is salted per process)."""
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
 
@@ -481,7 +486,7 @@ def is_valid_uscc(code: str) -> bool:
 
 
 _SCRAMBLE = 7_919_081  # coprime to 31: n → (n·a + b) mod 31⁵ is a bijection, so codes stay unique
-_MAX_STATIONS = 63
+MAX_STATIONS = 63
 
 
 def _body_code(prefix: str, area6: str, town_seq: int, kind: str, station: int) -> str:
@@ -491,8 +496,8 @@ def _body_code(prefix: str, area6: str, town_seq: int, kind: str, station: int) 
     (深圳 龙岗 …MB2D09705…); the 5 characters are a bijective scramble of the body's identity
     within its 6-digit area, so no two bodies of Guangdong share a code.
     """
-    n = (town_seq * len(_KINDS) + _KINDS.index(kind)) * (_MAX_STATIONS + 1) + station
-    m = (n * _SCRAMBLE + _hash("area", area6) % 31**5) % 31**5
+    n = (town_seq * len(_KINDS) + _KINDS.index(kind)) * (MAX_STATIONS + 1) + station
+    m = (n * _SCRAMBLE + stable_hash("area", area6) % 31**5) % 31**5
     chars = []
     for _ in range(5):
         m, r = divmod(m, 31)
@@ -665,19 +670,21 @@ _ROADS = ("人民", "建设", "新华", "解放", "中山", "文化", "府前", 
 _ROAD_KINDS = ("路", "大道", "中路", "东路", "西路", "北路", "南路")
 
 
-def _street(d: Division, salt: str) -> str:
-    """'<区/镇>XX路NN号' for a division without a hand-written address."""
-    h = _hash("street", d.code, salt)
-    road = _ROADS[h % len(_ROADS)] + _ROAD_KINDS[(h >> 8) % len(_ROAD_KINDS)]
-    seat = d
-    if d.level in ("市", "区"):
+def _seat(d: Division) -> Division:
+    """The 镇街 where a division's offices sit: going down, the first 街道 (else the first child)."""
+    while d.level != "镇":
         kids = div.children(d.code)
-        streets = [k for k in kids if k.name.endswith("街道")] or list(kids)
-        if d.level == "市" and streets and streets[0].level == "区":
-            kids2 = div.children(streets[0].code)
-            streets = [k for k in kids2 if k.name.endswith("街道")] or list(kids2) or streets
-        seat = streets[0] if streets else d
-    place = seat.full_name.removeprefix("广东省")
+        if not kids:
+            break
+        d = next((k for k in kids if k.name.endswith("街道")), kids[0])
+    return d
+
+
+def _street(d: Division, salt: str) -> str:
+    """'<市><区><镇街>XX路NN号' for a division without a hand-written address."""
+    h = stable_hash("street", d.code, salt)
+    road = _ROADS[h % len(_ROADS)] + _ROAD_KINDS[(h >> 8) % len(_ROAD_KINDS)]
+    place = _seat(d).full_name.removeprefix("广东省")
     return f"{place}{road}{1 + (h >> 16) % 398}号"
 
 
@@ -685,7 +692,7 @@ def _phone(d: Division, salt: str, prefix: str | None = None) -> str:
     """A local number in the division's city: right area code, right length, stable."""
     city = _city_of(d).code
     length, leads = _LOCAL_NUMBER[city]
-    h = _hash("phone", d.code, salt)
+    h = stable_hash("phone", d.code, salt)
     if prefix:
         area, local = prefix.split("-")
     else:
@@ -723,7 +730,10 @@ def _region(d: Division) -> Region:
     else:  # a city's own bodies: the basic court of its seat (its first 区)
         seat = next((k for k in div.children(d.code) if _is_district(k)), None) or div.children(d.code)[0]
         court = _region(seat).court
-    tax_review = _GD_TAX if d.level == "市" else Office(_name(city, "税务"), _street(city, "税务"), f"{_area(city)}-12366")
+    if d.level == "市":
+        tax_review = _GD_TAX
+    else:  # the city's tax bureau: the hand-written one where there is one, so it has one address
+        tax_review = _CITY_TAX.get(city.code) or Office(_name(city, "税务"), _street(city, "税务"), f"{_area(city)}-12366")
     return Region(hall, "", government, court, tax_review)
 
 
@@ -757,7 +767,8 @@ def _own_hall(d: Division, kind: str, name: str, region: Region) -> Hall:
     return region.hall
 
 
-@functools.cache
+# Bounded: 63 station rounds × 1,603 towns × 16 departments would not fit an unbounded cache.
+@functools.lru_cache(maxsize=1 << 16)
 def _body(code: str, dept: str, station: int) -> Body:
     d = div.by_code(code)
     if dept not in _KIND_OF_DEPT:
@@ -852,8 +863,8 @@ def body_for(division: Division, dept: str, *, station: int = 0) -> Body:
     ``station`` > 0 gives the town's numbered 村（社区）便民服务站 instead (the generator's last
     resort for more distinct implementations; 1…63).
     """
-    if not 0 <= station <= _MAX_STATIONS:
-        raise ValueError(f"station must be 0…{_MAX_STATIONS}")
+    if not 0 <= station <= MAX_STATIONS:
+        raise ValueError(f"station must be 0…{MAX_STATIONS}")
     return _body(division.code, dept, station)
 
 
