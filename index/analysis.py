@@ -25,7 +25,7 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -44,13 +44,15 @@ W_OWN = 1.0
 W_SYNONYM = 1.0
 W_HOMOPHONE = 0.8
 W_TYPO = 0.6
+W_PART = 0.4
 MAX_QUERY_CHARS = 200
 
 _NON_TEXT = re.compile(r"[^\w\u3400-\u9fff]+")
 _PAREN_PARTS = re.compile(r"[（()）、，,/·\s]+")
 
 
-def _data_lines(name: str) -> Iterable[str]:
+def data_lines(name: str) -> Iterable[str]:
+    """Non-empty, non-comment lines of a file in ``index/data``."""
     text = resources.files("index").joinpath("data", name).read_text("utf-8")
     for line in text.splitlines():
         line = line.strip()
@@ -60,7 +62,7 @@ def _data_lines(name: str) -> Iterable[str]:
 
 def _pairs(name: str) -> list[tuple[str, str]]:
     pairs = []
-    for line in _data_lines(name):
+    for line in data_lines(name):
         left, _, right = line.partition("\t")
         pairs.append((left.strip(), right.strip()))
     return pairs
@@ -111,7 +113,7 @@ def synonym_table() -> tuple[tuple[str, tuple[str, ...]], ...]:
 @functools.cache
 def stopwords() -> frozenset[str]:
     words: set[str] = set()
-    for line in _data_lines("stopwords.txt"):
+    for line in data_lines("stopwords.txt"):
         words.update(line.split())
     return frozenset(words)
 
@@ -247,14 +249,41 @@ class Analyzer:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        tokens = [
-            t
-            for t in self._jieba.cut_for_search(text)
-            if t.strip() and not _NON_TEXT.fullmatch(t) and t not in self._stop
-        ]
+        tokens = [t for t in self._search_mode(text) if t not in self._stop and not _NON_TEXT.fullmatch(t)]
         if len(self._cache) < 200_000:
             self._cache[text] = tokens
         return tokens
+
+    def _parts_marked(self, text: str) -> Iterator[tuple[str, bool]]:
+        """Query words, each with whether it is only a part of a longer word of the query.
+
+        The parts still count (a citizen's 医疗保险 should meet a name's 医疗), but less: else
+        城乡居民 would count four times (城乡, 乡居, 居民, 城乡居民) and outvote the one word, 医疗,
+        that tells two items apart.
+        """
+        whole = set(self._jieba.cut(text))
+        for token in self.words(text):
+            yield token, token not in whole
+
+    def _search_mode(self, text: str) -> Iterator[str]:
+        """jieba's words, each preceded by every dictionary word inside it.
+
+        jieba's own search mode only emits the 2- and 3-character words inside a long word; item
+        names are long words of the user dictionary, and 医疗保险 inside 城乡居民基本医疗保险参保登记
+        must be found as well as 医疗.
+        """
+        freq = self._jieba.FREQ
+        for word in self._jieba.cut(text):
+            if not word.strip():
+                continue
+            size = len(word)
+            if size > 2:
+                for n in range(2, size):
+                    for i in range(size - n + 1):
+                        part = word[i : i + n]
+                        if freq.get(part):
+                            yield part
+            yield word
 
     def document_fields(self, record: dict) -> dict[str, list[str]]:
         """The token lists a record is indexed under, one list per field of ``ALL_FIELDS``."""
@@ -293,21 +322,20 @@ class Analyzer:
                 expansions.extend(canonical)
                 covered = covered.replace(phrase, " ")
         corrections = self._corrections(rest)
-        own = self.words(rest)
         weighted: dict[str, float] = {}
 
         def add(token: str, weight: float) -> None:
             if token not in self._stop and not _NON_TEXT.fullmatch(token):
                 weighted[token] = max(weighted.get(token, 0.0), weight)
 
-        for token in own:
-            add(token, W_OWN)
+        for token, part in self._parts_marked(rest):
+            add(token, W_OWN * (W_PART if part else 1.0))
         for phrase in expansions:
-            for token in self.words(phrase):
-                add(token, W_SYNONYM)
+            for token, part in self._parts_marked(phrase):
+                add(token, W_SYNONYM * (W_PART if part else 1.0))
         for word, weight in corrections:
-            for token in self.words(word):
-                add(token, weight)
+            for token, part in self._parts_marked(word):
+                add(token, weight * (W_PART if part else 1.0))
         content = " ".join(t for t in self._jieba.cut(rest) if t not in self._stop)
         grams = {g: W_OWN for g in char_bigrams(content)}
         sounds = {p: W_OWN for p in pinyin_bigrams(content)}
@@ -350,6 +378,10 @@ class Analyzer:
                     if size < 3:
                         continue
                     for i in range(size):
+                        # An edge character next to a word already spelled right is not a typo of
+                        # a longer word: 去领结婚证 is not 补领结婚证.
+                        if i == 0 and window[1:] in self._lexicon_set or i == size - 1 and window[:-1] in self._lexicon_set:
+                            continue
                         for word in self._typo_index.get(window[:i] + "?" + window[i + 1 :], ()):
                             out.setdefault(word, W_TYPO)
         return sorted(out.items())

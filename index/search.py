@@ -15,11 +15,12 @@ dialogue can ask which region is meant when several fit.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import regions
-from .analysis import AnalyzedQuery
+from .analysis import AnalyzedQuery, data_lines, normalize
 from .backends.base import Backend, Group, RegionScope, SearchRequest
 from .backends.embedded import LEVELS
 
@@ -99,7 +100,31 @@ class Searcher:
             terms=query.terms,
             region=scope_of(division) if division is not None else None,
             region_mode="filter" if source == "filter" else "boost",
-            limit=limit,
+            # a few more than asked, so that reranking can promote one from below the cut
+            limit=limit + RERANK_EXTRA,
             per_group=per_group,
         )
-        return SearchResult(query, self.backend.search(request), division, source, ambiguous)
+        groups = rerank_marked_actions(self.backend.search(request), query)[:limit]
+        return SearchResult(query, groups, division, source, ambiguous)
+
+
+RERANK_EXTRA = 5
+MARKED_PENALTY = 0.85
+
+
+@functools.cache
+def marked_actions() -> tuple[str, ...]:
+    return tuple(w for line in data_lines("marked_actions.txt") for w in line.split())
+
+
+def rerank_marked_actions(groups: list[Group], query: AnalyzedQuery) -> list[Group]:
+    """Rank an item lower when its name carries a follow-up word the citizen did not use.
+
+    Done here, above the backends, so that both rank alike.
+    """
+    asked = " ".join([query.item_text, *query.expansions, *query.corrections])
+    for group in groups:
+        name = normalize(group.name)
+        if any(word in name and word not in asked for word in marked_actions()):
+            group.score *= MARKED_PENALTY
+    return sorted(groups, key=lambda g: -g.score)

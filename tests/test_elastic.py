@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from index.analysis import Analyzer, lexicon_from
-from index.backends.base import FIELD_BOOSTS, RegionScope, SearchRequest
+from index.backends.base import FIELD_BOOSTS, REGION_BOOST, RegionScope, SearchRequest
 from index.backends.elastic import build_query, document, index_body, region_match
 
 
@@ -51,7 +51,7 @@ def test_query_has_one_term_clause_per_field_and_term_with_boost_times_weight():
 def test_region_boost_is_a_function_score_weight_and_filter_is_a_filter():
     scope = RegionScope(code="440605", level=2, chain=("440000", "440600", "440605"))
     boosted = build_query(SearchRequest(terms={"name": [("x", 1.0)]}, region=scope))["query"]["function_score"]
-    assert boosted["boost_mode"] == "multiply" and boosted["functions"][0]["weight"] == 1.5
+    assert boosted["boost_mode"] == "multiply" and boosted["functions"][0]["weight"] == REGION_BOOST
     filtered = build_query(SearchRequest(terms={"name": [("x", 1.0)]}, region=scope, region_mode="filter"))
     region = filtered["query"]["bool"]["filter"][0]["bool"]["should"]
     assert {"terms": {"region_code": ["440000", "440600", "440605"]}} in region
