@@ -118,6 +118,7 @@ def stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
+@functools.lru_cache(maxsize=100_000)
 def normalize(text: str) -> str:
     """Fold width, traditional characters and case; drop control characters.
 
@@ -164,23 +165,34 @@ def pinyin_of(text: str) -> list[str]:
     return lazy_pinyin(chinese, style=Style.NORMAL, errors="ignore") if chinese else []
 
 
-def char_bigrams(text: str) -> list[str]:
+# Cached: the implementations of one item across 1,700 divisions share their names.
+@functools.lru_cache(maxsize=50_000)
+def _char_bigrams(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for run in _NON_TEXT.split(text):
         if len(run) == 1:
             out.append(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+    return tuple(out)
 
 
-def pinyin_bigrams(text: str) -> list[str]:
+def char_bigrams(text: str) -> list[str]:
+    return list(_char_bigrams(text))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _pinyin_bigrams(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for run in _NON_TEXT.split(text):
         syllables = pinyin_of(run)
         if len(syllables) == 1:
             out.append(syllables[0])
         out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
-    return out
+    return tuple(out)
+
+
+def pinyin_bigrams(text: str) -> list[str]:
+    return list(_pinyin_bigrams(text))
 
 
 def name_parts(name: str) -> list[str]:

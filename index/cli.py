@@ -54,11 +54,11 @@ def _progress(total: int | None, desc: str):
 
 def cmd_load(args) -> int:
     from .backends import open_backend
-    from .loader import read_batch
+    from .loader import iter_accepted, read_batch
 
     started = time.perf_counter()
     with _progress(None, "校验") as bar:
-        batch = read_batch(args.files, progress=bar.update)
+        batch = read_batch(args.files, progress=bar.update, keep=False)
     if batch.problems and not args.partial:
         print(f"发现 {len(batch.problems)} 个问题，整批未载入（可用 --partial 只载入合格记录）：", file=sys.stderr)
         for problem in batch.problems:
@@ -68,9 +68,8 @@ def cmd_load(args) -> int:
         return 1
     backend = open_backend()
     try:
-        records = [located.record for located in batch.records]
-        with _progress(None, "建索引") as bar:
-            report = backend.apply(records, replace=args.replace, progress=bar.update)
+        with _progress(len(batch.records), "载入") as bar:
+            report = backend.apply(iter_accepted(batch), replace=args.replace, progress=bar.update)
     finally:
         backend.close()
     elapsed = time.perf_counter() - started

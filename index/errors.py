@@ -34,6 +34,8 @@ class Problem:
     field: str
     message: str
     code: str | None = None
+    # True when the whole file is refused (not UTF-8), not just one record of it.
+    whole_file: bool = False
 
     def __str__(self) -> str:
         record = f" (实施编码 {self.code})" if self.code else ""

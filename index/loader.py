@@ -13,11 +13,13 @@ and report the rest.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+import orjson
 from pydantic import ValidationError
 
 from .errors import BatchError, Problem
@@ -26,16 +28,17 @@ from .model import validate_record
 
 @dataclass
 class Located:
-    """A record with where it came from, for error messages and reports."""
+    """A record (or, in a streaming check, just its code) with where it came from."""
 
-    record: dict[str, Any]
+    record: dict[str, Any] | None
     file: str
     where: str
+    code: str | None = None
 
-    @property
-    def code(self) -> str | None:
-        code = self.record.get("实施编码")
-        return code if isinstance(code, str) and code else None
+    def __post_init__(self) -> None:
+        if self.code is None and self.record is not None:
+            code = self.record.get("实施编码")
+            self.code = code if isinstance(code, str) and code else None
 
 
 @dataclass
@@ -46,6 +49,11 @@ class Batch:
     problems: list[Problem] = field(default_factory=list)
     # Refused records whose 实施编码 could be read: a good record with the same code is a duplicate.
     refused: list[Located] = field(default_factory=list)
+    # Set by a streaming check (keep=False): the SHA-256 of each file, to read the same bytes again.
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.records)
 
     @property
     def ok(self) -> bool:
@@ -119,7 +127,72 @@ def _decode(raw: bytes, file: str) -> str | Problem:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        return Problem(file, f"第 {line} 行（字节 {exc.start}）", "", "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入")
+        return Problem(
+            file, f"第 {line} 行（字节 {exc.start}）", "", "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入", whole_file=True
+        )
+
+
+def _not_utf8(file: str, line: int) -> Problem:
+    return Problem(file, f"第 {line} 行", "", "文件不是 UTF-8 编码，请另存为 UTF-8 后再导入", whole_file=True)
+
+
+def _entries_of_file(name: str, digest=None) -> Iterator[tuple[Any, str] | Problem]:
+    """The records of a file, streamed line by line for JSON Lines (files of 100,000 records)."""
+    with open(name, "rb") as handle:
+        head = handle.read(1 << 16)
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        first_line = head.split(b"\n", 1)[0]
+        handle.seek(0)
+        if start == b"[" or (start == b"{" and not _first_line_is_json(first_line)):
+            raw = handle.read()
+            if digest is not None:
+                digest.update(raw)
+            text = _decode(raw, name)
+            if isinstance(text, Problem):
+                yield text
+                return
+            yield from _entries_of_text(text, name)
+            return
+        if not start:
+            yield Problem(name, "文件", "", "文件为空，没有记录")
+            return
+        for number, raw_line in enumerate(handle, start=1):
+            if digest is not None:
+                digest.update(raw_line)
+            try:
+                line = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield _not_utf8(name, number)
+                return
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            try:
+                yield orjson.loads(line), f"第 {number} 行"
+            except orjson.JSONDecodeError:
+                yield _json_problem(line, name, number)
+
+
+def _json_problem(line: str, file: str, number: int) -> Problem:
+    # orjson is fast on good lines; the standard parser words the error better on bad ones.
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Problem(file, f"第 {number} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
+    return Problem(file, f"第 {number} 行", "", "JSON 格式错误")
+
+
+def _entries_of_text(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
+    stripped = text.lstrip()
+    if not stripped:
+        yield Problem(file, "文件", "", "文件为空，没有记录")
+    elif stripped[0] == "[":
+        yield from _iter_array(text, file)
+    elif stripped[0] == "{" and not _first_line_is_json(stripped.split("\n", 1)[0]):
+        # Published guides come one pretty-printed object per file (see shared/…/examples).
+        yield from _iter_single(text, file)
+    else:
+        yield from _iter_lines(text, file)
 
 
 def _iter_array(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
@@ -167,10 +240,10 @@ def _iter_lines(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
             yield Problem(file, f"第 {number} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
 
 
-def _first_line_is_json(text: str) -> bool:
+def _first_line_is_json(line: str | bytes) -> bool:
     try:
-        json.loads(text.split("\n", 1)[0])
-    except json.JSONDecodeError:
+        json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return False
     return True
 
@@ -182,25 +255,16 @@ def _iter_single(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
         yield Problem(file, f"第 {exc.lineno} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
 
 
-def read_text(text: str, file: str, progress=None) -> Batch:
-    """Check the records in one file's text (JSON array or JSON Lines); ``progress(1)`` per record."""
-    batch = Batch()
-    stripped = text.lstrip()
-    if not stripped:
-        batch.problems.append(Problem(file, "文件", "", "文件为空，没有记录"))
-        return batch
-    if stripped[0] == "[":
-        entries = _iter_array(text, file)
-    elif stripped[0] == "{" and not _first_line_is_json(stripped):
-        # Published guides come one pretty-printed object per file (see shared/…/examples).
-        entries = _iter_single(text, file)
-    else:
-        entries = _iter_lines(text, file)
+def _check(entries, file: str, batch: Batch, *, keep: bool, progress=None) -> None:
     for entry in entries:
         if progress is not None:
             progress(1)
         if isinstance(entry, Problem):
             batch.problems.append(entry)
+            if entry.whole_file:
+                # Lines before the undecodable one looked fine, but a file in another encoding is
+                # refused whole: its good-looking lines may be mis-decoded too.
+                batch.records = [r for r in batch.records if r.file != file]
             continue
         value, where = entry
         if not isinstance(value, dict):
@@ -218,32 +282,54 @@ def read_text(text: str, file: str, progress=None) -> Batch:
         except ValidationError as exc:
             batch.problems.extend(_problems_from(exc, file, where, located.code))
             if located.code:
-                batch.refused.append(located)
+                batch.refused.append(Located(None, file, where, located.code))
             continue
-        batch.records.append(located)
-    return batch
+        batch.records.append(located if keep else Located(None, file, where, located.code))
 
 
-def read_batch(paths: Iterable[str | os.PathLike], progress=None) -> Batch:
-    """Read and check every file of one load; a 实施编码 seen twice in the batch is a problem."""
+def read_text(text: str, file: str, progress=None) -> Batch:
+    """Check the records in one file's text; ``progress(1)`` per record."""
+    batch = Batch()
+    _check(_entries_of_text(text, file), file, batch, keep=True, progress=progress)
+    return _without_duplicates(batch)
+
+
+def read_batch(paths: Iterable[str | os.PathLike], progress=None, *, keep: bool = True) -> Batch:
+    """Read and check every file of one load; a 实施编码 seen twice in the batch is a problem.
+
+    With ``keep=False`` the records are checked and let go (a 100,000-record load must not sit in
+    memory twice): ``Batch.records`` then holds only where each good record is, and
+    :func:`iter_accepted` reads them again, after checking that the files did not change.
+    """
     batch = Batch()
     for path in paths:
         name = os.fspath(path)
+        digest = hashlib.sha256()
         try:
-            with open(name, "rb") as handle:
-                raw = handle.read()
+            _check(_entries_of_file(name, digest), name, batch, keep=keep, progress=progress)
         except OSError as exc:
             batch.problems.append(Problem(name, "文件", "", f"无法读取：{exc.strerror or exc}"))
             continue
-        text = _decode(raw, name)
-        if isinstance(text, Problem):
-            batch.problems.append(text)
-            continue
-        part = read_text(text, name, progress)
-        batch.records.extend(part.records)
-        batch.problems.extend(part.problems)
-        batch.refused.extend(part.refused)
+        batch.digests[name] = digest.hexdigest()
     return _without_duplicates(batch)
+
+
+def iter_accepted(batch: Batch) -> Iterator[dict]:
+    """The good records of a batch checked with ``keep=False``, read again from their files."""
+    if all(located.record is not None for located in batch.records):
+        yield from (located.record for located in batch.records)
+        return
+    wanted: dict[str, set[str]] = {}
+    for located in batch.records:
+        wanted.setdefault(located.file, set()).add(located.where)
+    for name, places in wanted.items():
+        digest = hashlib.sha256()
+        for entry in _entries_of_file(name, digest):
+            if not isinstance(entry, Problem) and entry[1] in places:
+                yield entry[0]
+        if digest.hexdigest() != batch.digests.get(name):
+            # The file changed since it was checked: what was written must not stand.
+            raise BatchError([Problem(name, "文件", "", "文件在校验之后被修改，请重新载入")])
 
 
 def _without_duplicates(batch: Batch) -> Batch:
@@ -254,7 +340,7 @@ def _without_duplicates(batch: Batch) -> Batch:
     for located in batch.refused:
         first_seen.setdefault(located.code, located)
     for located in batch.records:
-        code = located.record["实施编码"]
+        code = located.code
         if code in first_seen:
             earlier = first_seen[code]
             batch.problems.append(
@@ -269,5 +355,5 @@ def _without_duplicates(batch: Batch) -> Batch:
             duplicated.add(code)
             continue
         first_seen[code] = located
-    batch.records = [r for r in batch.records if r.record["实施编码"] not in duplicated]
+    batch.records = [r for r in batch.records if r.code not in duplicated]
     return batch

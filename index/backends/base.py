@@ -14,7 +14,7 @@ analysis; a backend never sees the citizen's text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Protocol
+from typing import Any, Iterable, Iterator, Literal, Protocol
 
 from .. import regions
 
@@ -92,6 +92,12 @@ class LoadReport:
     older: list[str] = field(default_factory=list)
     total: int = 0
 
+    def merge(self, other: "LoadReport") -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.older += other.older
+
     def summary(self) -> str:
         return (
             f"新增 {len(self.added)} 条，更新 {len(self.updated)} 条，版本相同未变 {len(self.unchanged)} 条，"
@@ -108,9 +114,7 @@ class LoadReport:
         }
 
 
-def plan_changes(
-    existing: dict[str, int | None], records: list[dict]
-) -> tuple[list[dict], LoadReport]:
+def plan_changes(existing: dict[str, int | None], records: Iterable[dict]) -> tuple[list[dict], LoadReport]:
     """Apply the version rule: a higher 事项版本 replaces a lower one; the same or a lower changes nothing.
 
     ``existing`` maps the 实施编码 already loaded to their 事项版本 (None counts as 0).
@@ -162,7 +166,7 @@ def region_chain(region_text: str) -> tuple[list[int], int]:
 class Backend(Protocol):
     name: str
 
-    def apply(self, records: list[dict], *, replace: bool = False) -> LoadReport: ...
+    def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport: ...
 
     def get(self, code: str) -> dict | None: ...
 

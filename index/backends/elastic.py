@@ -21,7 +21,7 @@ names) is kept in the index's mapping ``_meta``, so every process analyses with 
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..analysis import ALL_FIELDS, Analyzer, lexicon_from
 from ..errors import BackendUnavailable
@@ -209,8 +209,9 @@ class ElasticBackend:
         docs = [h["_source"]["doc"] for h in scan(self._es, index=self.alias, query=query, _source=["doc"])]
         return sorted(docs, key=lambda d: d["实施编码"])
 
-    def apply(self, records: list[dict], *, replace: bool = False, progress=None) -> LoadReport:
+    def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport:
         """Merge a checked batch into a NEW index, then swap the alias to it atomically."""
+        records = list(records)
         from elasticsearch.helpers import streaming_bulk
 
         old = self._live_index()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from array import array
 import sqlite3
 import threading
 import time
@@ -86,7 +87,8 @@ def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, pro
     base_ids = np.empty(len(rows), dtype=np.int32)
     chain = np.full((len(rows), 4), -1, dtype=np.int64)
     own_level = np.full(len(rows), -1, dtype=np.int8)
-    postings: dict[str, dict[str, tuple[list[int], list[int]]]] = {f: {} for f in ALL_FIELDS}
+    # array('i') rather than lists: 100,000 records make some ten million postings.
+    postings: dict[str, dict[str, tuple[array, array]]] = {f: {} for f in ALL_FIELDS}
     lengths = {f: np.zeros(len(rows), dtype=np.float32) for f in ALL_FIELDS}
     chain_cache: dict[str, tuple[list[int], int]] = {}
     for doc, (code, base_code, region, fields) in enumerate(rows):
@@ -101,7 +103,7 @@ def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, pro
             for term, tf in Counter(tokens).items():
                 entry = field_postings.get(term)
                 if entry is None:
-                    entry = field_postings[term] = ([], [])
+                    entry = field_postings[term] = (array("i"), array("f"))
                 entry[0].append(doc)
                 entry[1].append(tf)
         if progress is not None:
@@ -121,7 +123,7 @@ def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, pro
         total = float(lengths[name].sum())
         built.fields[name] = FieldIndex(
             postings={
-                term: (np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.float32))
+                term: (np.frombuffer(ids, dtype=np.int32), np.frombuffer(tfs, dtype=np.float32))
                 for term, (ids, tfs) in postings[name].items()
             },
             lengths=lengths[name],
@@ -129,6 +131,17 @@ def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, pro
             avgdl=total / doc_count if doc_count else 1.0,
         )
     return built, analyzer
+
+
+def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class EmbeddedBackend:
@@ -187,37 +200,44 @@ class EmbeddedBackend:
             rows = self._conn.execute("SELECT doc FROM items WHERE base_code=? ORDER BY code", (base_code,)).fetchall()
         return [orjson.loads(doc) for (doc,) in rows]
 
-    def apply(self, records: list[dict], *, replace: bool = False, progress=None) -> LoadReport:
-        """Store a checked batch in one transaction (version rules apply), then rebuild the index."""
+    def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport:
+        """Store a checked batch in one transaction (version rules apply), then rebuild the index.
+
+        ``records`` may be a generator: it is written in chunks, so a load of 100,000 records
+        never holds them all, and the transaction still makes it all or nothing.
+        """
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
+            report = LoadReport()
             try:
                 if replace:
                     conn.execute("DELETE FROM items")
-                    existing: dict[str, int | None] = {}
-                else:
-                    existing = self._versions([r["实施编码"] for r in records])
-                writes, report = plan_changes(existing, records)
-                conn.executemany(
-                    "INSERT OR REPLACE INTO items (code, base_code, version, name, region, body, search, doc)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
+                changed = replace
+                for chunk in _chunks(records, 1000):
+                    existing = {} if replace else self._versions([r["实施编码"] for r in chunk])
+                    writes, part = plan_changes(existing, chunk)
+                    report.merge(part)
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO items (code, base_code, version, name, region, body, search, doc)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (
-                            r["实施编码"],
-                            r["基本编码"],
-                            r.get("事项版本"),
-                            r["事项名称"],
-                            r["行政区划"],
-                            r["实施主体"],
-                            orjson.dumps(search_fields(r)).decode(),
-                            orjson.dumps(r),
-                        )
-                        for r in writes
-                    ),
-                )
+                            (
+                                r["实施编码"],
+                                r["基本编码"],
+                                r.get("事项版本"),
+                                r["事项名称"],
+                                r["行政区划"],
+                                r["实施主体"],
+                                orjson.dumps(search_fields(r)).decode(),
+                                orjson.dumps(r),
+                            )
+                            for r in writes
+                        ),
+                    )
+                    changed = changed or bool(writes)
                 generation = self._generation()
-                if writes or replace:
+                if changed:
                     generation += 1
                     conn.execute(
                         "INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?)", (str(generation),)
@@ -227,7 +247,7 @@ class EmbeddedBackend:
                 conn.execute("ROLLBACK")
                 raise
             report.total = self.count()
-            if writes or replace or self._built is None:
+            if changed or self._built is None:
                 self._rebuild(generation, progress=progress)
             return report
 
