@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT.parent / "shared" / "item-standards" / "examples"
+EXAMPLES = ROOT / "data" / "examples"
 PANYU = EXAMPLES / "gdzwfw-guangzhou-panyu-residence-permit-endorsement.json"
 LONGGANG = EXAMPLES / "gdzwfw-shenzhen-longgang-individual-business.json"
 SAMPLE = ROOT / "data" / "sample" / "items.jsonl"

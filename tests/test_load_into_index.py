@@ -20,7 +20,7 @@ from index.backends.embedded import EmbeddedBackend
 from index.cli import main
 from index.loader import read_batch
 
-EXAMPLES = Path("/work/shared/item-standards/examples")
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 RESIDENCE = EXAMPLES / "gdzwfw-guangzhou-panyu-residence-permit-endorsement.json"
 BUSINESS = EXAMPLES / "gdzwfw-shenzhen-longgang-individual-business.json"
 RESIDENCE_CODE = "TE44011350000011905442106041001"

@@ -20,7 +20,7 @@ from index.errors import BatchError, Problem
 from index.loader import read_batch, read_text
 from index.model import TimeLimit, parse_time_limit
 
-EXAMPLES = Path("/work/shared/item-standards/examples")
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 RESIDENCE = EXAMPLES / "gdzwfw-guangzhou-panyu-residence-permit-endorsement.json"
 BUSINESS = EXAMPLES / "gdzwfw-shenzhen-longgang-individual-business.json"
 ZHONGSHAN = EXAMPLES / "zhongshan-sample.jsonl"

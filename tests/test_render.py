@@ -30,7 +30,7 @@ from index.render import (
     time_limit_text,
 )
 
-EXAMPLES = Path("/work/shared/item-standards/examples")
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 RESIDENCE = EXAMPLES / "gdzwfw-guangzhou-panyu-residence-permit-endorsement.json"
 BUSINESS = EXAMPLES / "gdzwfw-shenzhen-longgang-individual-business.json"
 LINK = "https://example.gov.cn/guide/442106041001"
