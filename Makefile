@@ -30,6 +30,7 @@ test: setup
 
 eval: setup
 	$(PY) -m index.evaluate
+	$(PY) -m index.evaluate --queries tests/dev/search_queries_holdout.jsonl
 
 bench: setup
 	$(PY) -m index.bench
