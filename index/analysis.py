@@ -325,7 +325,7 @@ class Analyzer:
         # A question is a sentence or two; a pasted page must not cost seconds of analysis.
         normalized = normalize(text[:MAX_QUERY_CHARS])
         folded = fold_dialect(normalized)
-        found_regions, rest = regions_mod.take_regions(folded)
+        found_regions, rest = regions_mod.take_regions(folded, self._item_word_spans(folded))
         rest, attributes = take_attributes(rest)
         expansions: list[str] = []
         covered = rest
@@ -368,6 +368,14 @@ class Analyzer:
             expansions=expansions,
             corrections=[w for w, _ in corrections],
         )
+
+    def _item_word_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the text has words of the item dictionary (three characters or more)."""
+        return [
+            (start, end)
+            for word, start, end in self._jieba.tokenize(text)
+            if len(word) >= 3 and word in self._lexicon_set
+        ]
 
     def _corrections(self, text: str) -> list[tuple[str, float]]:
         """Dictionary words one typo or one homophone away from a stretch of the text."""

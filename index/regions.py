@@ -51,17 +51,22 @@ def _is_ancestor(a, b) -> bool:
     return a.code in {x.code for x in div.ancestors(b)} and a.code != b.code
 
 
-def take_regions(text: str) -> tuple[list, str]:
+def take_regions(text: str, protected: list[tuple[int, int]] = ()) -> tuple[list, str]:
     """Find the regions a text names and remove them; return the most specific consistent ones.
 
     '佛山南海' gives [南海区] (佛山 is its ancestor); an ambiguous town name gives every town of
-    that name unless an ancestor also named narrows it down.
+    that name unless an ancestor also named narrows it down. ``protected`` spans (start, end) are
+    words of the item dictionary: a short name inside one is not a place (建设 in 建设工程 is not
+    建设街道), while a full name (建设街道) still is.
     """
     table = _name_table()
     mentions: list[tuple] = []
     pieces: list[str] = []
     last = 0
     for match in _pattern().finditer(text):
+        if any(start < match.end() and match.start() < end for start, end in protected):
+            if not any(d.name == match.group(0) or d.full_name == match.group(0) for d in table[match.group(0)]):
+                continue
         mentions.append(table[match.group(0)])
         pieces.append(text[last : match.start()])
         pieces.append(" ")

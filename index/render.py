@@ -391,7 +391,7 @@ def extra_fields(record: dict) -> list[tuple[str, Any]]:
     ]
 
 
-def _visits_text(record: dict) -> str:
+def visits_text(record: dict) -> str:
     visits = _count(record.get("到办事现场次数"))
     if visits is None:
         return missing_text(record, "到办事现场次数")
@@ -426,7 +426,7 @@ def guide_text(record: dict, *, max_chars: int | None = None, link: str | None =
     lines.extend(materials_lines(record))
     lines.append(time_limit_text(record))
     lines.append("收费：" + fee_text(record))
-    lines.append("到现场次数：" + _visits_text(record))
+    lines.append("到现场次数：" + visits_text(record))
     consult = phones(record, "咨询电话")
     lines.append("咨询电话：" + ("、".join(consult) if consult else "本事项标准未载明咨询电话"))
     complaint = phones(record, "监督投诉电话")
@@ -636,7 +636,7 @@ def _common_context(record: dict) -> dict:
         "time_limit": time_limit_text(record),
         "fee": fee_text(record),
         "fees": _fees(record),
-        "visits": _visits_text(record),
+        "visits": visits_text(record),
         "results": _results(record),
         "process": _process(record),
         "laws": _laws(record),

@@ -200,6 +200,16 @@ class ElasticBackend:
         for hit in scan(self._es, index=self.alias, query={"query": {"match_all": {}}}, _source=["doc"], size=1000):
             yield hit["_source"]["doc"]
 
+    def implementations(self, base_code: str) -> list[tuple[str, str]]:
+        """(实施编码, 行政区划) of every implementation of an item."""
+        from elasticsearch.helpers import scan
+
+        if self._live_index() is None:
+            return []
+        query = {"query": {"term": {"base_code": base_code}}}
+        rows = [(h["_source"]["code"], h["_source"]["region"]) for h in scan(self._es, index=self.alias, query=query, _source=["code", "region"])]
+        return sorted(rows)
+
     def by_base_code(self, base_code: str) -> list[dict]:
         from elasticsearch.helpers import scan
 

@@ -195,6 +195,13 @@ class EmbeddedBackend:
         for (doc,) in rows:
             yield orjson.loads(doc)
 
+    def implementations(self, base_code: str) -> list[tuple[str, str]]:
+        """(实施编码, 行政区划) of every implementation of an item, cheaply (no record parsing)."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT code, region FROM items WHERE base_code=? ORDER BY code", (base_code,)
+            ).fetchall()
+
     def by_base_code(self, base_code: str) -> list[dict]:
         with self._lock:
             rows = self._conn.execute("SELECT doc FROM items WHERE base_code=? ORDER BY code", (base_code,)).fetchall()

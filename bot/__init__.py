@@ -1,0 +1,1 @@
+"""The Rasa project (config, domain, rules, stories) and its custom NLU component."""
