@@ -34,7 +34,10 @@ def state_of(tracker: Tracker) -> State:
 def emit(turn: Turn, dispatcher: CollectingDispatcher, before: State) -> list[EventType]:
     """Utter the turn's responses and set the slots that changed."""
     for say in turn.says:
-        dispatcher.utter_message(response=say.response, buttons=say.buttons or None, **say.values)
+        # ``custom`` tells channels (and the evaluation) what was answered, from which record,
+        # without parsing the text: the kiosk draws cards from it.
+        custom = {"response": say.response, "item_code": turn.state.item_code, "item_base": turn.state.item_base}
+        dispatcher.utter_message(response=say.response, buttons=say.buttons or None, json_message=custom, **say.values)
     old, new = before.as_slots(), turn.state.as_slots()
     return [SlotSet(name, value) for name, value in new.items() if old.get(name) != value]
 

@@ -19,19 +19,17 @@ record only (:mod:`index.answers`). The Rasa actions are thin wrappers around th
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from index import regions
+from index.analysis import normalize
 from index.answers import answer_for
 from index.errors import BackendUnavailable
 from index.search import Searcher, SearchResult
 
-# Two items whose scores are this close are a tie the citizen must break.
-TIE_RATIO = 0.97
-# A short, generic wording (补领, 登记的事) scores low against every item: ask rather than guess.
-GENERIC_SCORE = 12.0
-GENERIC_RATIO = 0.6
+# Below this ratio of the best score, the next item is not a contender.
+AMBIGUOUS_RATIO = 0.5
 MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
@@ -109,6 +107,7 @@ class Guide:
 
     def ask(self, text: str, attribute: str | None, state: State) -> Turn:
         """A question (attribute) or a bare mention of an item (attribute None)."""
+        state = replace(state)  # a turn never changes the caller's state
         try:
             result = self.searcher.search(text, limit=MAX_OPTIONS)
         except BackendUnavailable:
@@ -120,14 +119,14 @@ class Guide:
                 return self._answer_item(state.item_base, attribute or state.last_attribute, state)
             state.pending_attribute = attribute
             return Turn([Say("utter_ask_item")], state)
-        if not result.groups:
+        groups = result.groups if result.groups and self._has_evidence(result.groups[0], result.query) else []
+        if not groups:
             return self._not_found(state)
-        groups = result.groups
-        if state.item_base and self._is_ambiguous(groups):
+        if state.item_base and self._is_ambiguous(groups, result.query):
             contextual = self._in_context(text, state)
             if contextual is not None:
                 groups = contextual
-        if self._is_ambiguous(groups):
+        if self._is_ambiguous(groups, result.query):
             state.pending_attribute = attribute
             return self._ask_item(groups, state)
         state.misses = 0
@@ -135,6 +134,7 @@ class Guide:
 
     def choose(self, text: str, option: str | None, state: State) -> Turn:
         """The reply to offered options: a button, 第二个, or the option's name typed."""
+        state = replace(state)  # a turn never changes the caller's state
         options = state.options or []
         picked = self._pick_option(text, option, options)
         if picked is None:
@@ -153,6 +153,7 @@ class Guide:
 
     def inform_region(self, text: str, state: State) -> Turn:
         """A region named on its own: pick the implementation there, or remember it."""
+        state = replace(state)  # a turn never changes the caller's state
         found, _ = regions.take_regions(text)
         if state.options and state.options[0]["kind"] in ("region", "city"):
             picked = self._pick_option(text, None, state.options)
@@ -168,6 +169,7 @@ class Guide:
 
     def correct(self, text: str, state: State) -> Turn:
         """不是这个，我说的是补领: another item, read in the context of the current one."""
+        state = replace(state)  # a turn never changes the caller's state
         cleaned = _CORRECTION_WORDS.sub(" ", text)
         attribute = state.pending_attribute or state.last_attribute
         try:
@@ -186,7 +188,7 @@ class Guide:
             if state.item_base:
                 return self._ask_item_fresh(state)
             return self._not_found(state)
-        if self._is_ambiguous(groups):
+        if self._is_ambiguous(groups, result.query):
             state.pending_attribute = attribute
             return self._ask_item(groups, state)
         state.item_code = None
@@ -194,11 +196,16 @@ class Guide:
 
     def fallback(self, text: str, state: State) -> Turn:
         """The NLU was unsure: try the index; else ask to rephrase, then offer a human."""
+        state = replace(state)  # a turn never changes the caller's state
         try:
             result = self.searcher.search(text, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
-        if result.groups and not self._is_ambiguous(result.groups) and result.groups[0].score >= GENERIC_SCORE:
+        if (
+            result.groups
+            and self._has_evidence(result.groups[0], result.query)
+            and not self._is_ambiguous(result.groups, result.query)
+        ):
             return self.ask(text, None, state)
         state.misses += 1
         if state.misses >= 2:
@@ -214,14 +221,44 @@ class Guide:
             state.item_code = None  # the place changed: pick the implementation again
         return state
 
-    @staticmethod
-    def _is_ambiguous(groups) -> bool:
+    def _is_ambiguous(self, groups, query) -> bool:
+        """Whether the citizen's words fail to pick one item among the best few.
+
+        Not ambiguous when the best item clearly outscores the next, when one of the citizen's
+        own words is in the best item and not in the next (医疗 picks 医疗保险 over 养老保险), or
+        when the next item's name contains the best one's (居住证申领 is the plain case of
+        港澳台居民居住证申领). Ambiguous when nothing tells them apart: 驾照 (换证 or 补领?),
+        补领 (of what?), 登记的事.
+        """
         if len(groups) < 2:
             return False
-        top, second = groups[0].score, groups[1].score
-        if second >= TIE_RATIO * top:
-            return True
-        return top < GENERIC_SCORE and second >= GENERIC_RATIO * top
+        top, second = groups[0], groups[1]
+        if second.score < AMBIGUOUS_RATIO * top.score:
+            return False
+        words = {t for t, w in query.terms.get("name", []) if w >= 1.0}
+        top_text, second_text = self._item_text(top), self._item_text(second)
+        if any(w in top_text and w not in second_text for w in words):
+            return False
+        if normalize(top.name) in normalize(second.name):
+            return False
+        return True
+
+    def _has_evidence(self, group, query) -> bool:
+        """Whether a word of the citizen (or its synonym or correction) is in the item's names.
+
+        A match through character bigrams or pinyin alone (火星签证 → 准迁证) is no match.
+        """
+        words = {t for t, w in query.terms.get("name", []) if w >= 1.0}
+        words.update(query.corrections)
+        text = self._item_text(group)
+        return any(w in text for w in words)
+
+    def _item_text(self, group) -> str:
+        record = self.backend.get(group.hits[0].code) or {}
+        parts = [record.get("事项名称", ""), *(record.get("日常用语") or [])]
+        parts += [s.get("名称", "") for s in record.get("业务办理项") or [] if isinstance(s, dict)]
+        parts += [r.get("名称", "") for r in record.get("办理结果") or [] if isinstance(r, dict)]
+        return normalize(" ".join(p for p in parts if isinstance(p, str)))
 
     def _in_context(self, text: str, state: State):
         """Search again with the current item's name in front: 补领 after 身份证首次申领."""
@@ -243,7 +280,7 @@ class Guide:
     def _ask_item(self, groups, state: State) -> Turn:
         options = [{"kind": "item", "value": g.base_code, "title": g.name} for g in groups[:MAX_OPTIONS]]
         # near-duplicates below a clear gap are noise, not options
-        keep = [o for o, g in zip(options, groups) if g.score >= GENERIC_RATIO * groups[0].score] or options[:2]
+        keep = [o for o, g in zip(options, groups) if g.score >= AMBIGUOUS_RATIO * groups[0].score] or options[:2]
         state.options = keep
         buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(keep, 1)]
         return Turn([Say("utter_ask_which_item", buttons=buttons)], state)

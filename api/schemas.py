@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class SearchResultOut(BaseModel):
@@ -20,3 +22,24 @@ class SearchOut(BaseModel):
     region: str | None = None
     attributes: list[str] = []
     results: list[SearchResultOut]
+
+
+class ChatIn(BaseModel):
+    """A chat turn in Rasa's REST channel format."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sender: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+    message: Annotated[str, StringConstraints(max_length=2000)]
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class ChatOut(BaseModel):
+    recipient_id: str
+    text: str | None = None
+    buttons: list[Button] | None = None
+    custom: dict[str, Any] | None = Field(default=None)

@@ -18,3 +18,6 @@ class ApiSettings(BaseSettings):
     port: int = Field(8000, validation_alias=AliasChoices("PORT", "GUIDE_API_PORT"))
     # Public base URL used in links sent out of the page (SMS, WeChat); empty: relative links.
     public_url: str = ""
+    # Rasa's REST channel, on loopback (started by api.launcher).
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 10.0

@@ -1,0 +1,44 @@
+"""Start everything one machine needs: the action server, Rasa, and the API in front.
+
+    python -m api.launcher          # what `make run` runs; PORT (default 8000), GUIDE_DATA_DIR
+
+Rasa (REST channel) and the action server listen on loopback only; citizens reach the API,
+which forwards chat turns to Rasa. Each child's output goes to ``var/log/<name>.log``. Ctrl-C or
+SIGTERM stops all of them.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from .processes import ServiceFailed, Services, api_server, rasa_actions, rasa_server
+from .settings import ApiSettings
+
+
+def main() -> int:
+    settings = ApiSettings()
+    services = Services()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("starting the action server and Rasa (Rasa loads its model in about 30-40 s) …", flush=True)
+        services.start(*rasa_actions())
+        services.start(*rasa_server())
+        services.start(*api_server(settings.host, settings.port))
+        print(f"ready: http://{settings.host}:{settings.port}/  (logs in var/log/)", flush=True)
+        while (stopped := services.first_exited()) is None:
+            time.sleep(1)
+        print(f"{stopped} exited; stopping. See var/log/{stopped}.log", file=sys.stderr)
+        return 1
+    except ServiceFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, SystemExit):
+        return 0
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

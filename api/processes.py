@@ -1,0 +1,94 @@
+"""Start the assistant's services as child processes and wait until they answer.
+
+    >>> from api.processes import Services, rasa_actions
+    >>> with Services() as services:
+    ...     services.start(*rasa_actions())
+    ...     ...                                   # the action server answers on :5055
+
+Used by the launcher (``make run``), the story tests and the dialogue evaluation. Each child's
+output goes to ``var/log/<name>.log``; leaving the block stops every child.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ACTION_URL = "http://127.0.0.1:5055/webhook"
+
+
+class ServiceFailed(RuntimeError):
+    pass
+
+
+def rasa_actions(port: int = 5055) -> tuple[str, list[str], str, float]:
+    return ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions.actions", "-p", str(port)],
+            f"http://127.0.0.1:{port}/health", 120)
+
+
+def rasa_server(port: int = 5005, model: str = "models") -> tuple[str, list[str], str, float]:
+    args = [
+        str(BIN / "rasa"), "run", "-m", model, "--enable-api", "-i", "127.0.0.1", "-p", str(port),
+        "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
+    ]
+    return "rasa", args, f"http://127.0.0.1:{port}/status", 300
+
+
+def api_server(host: str, port: int) -> tuple[str, list[str], str, float]:
+    args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--host", host, "--port", str(port)]
+    return "api", args, f"http://{host}:{port}/healthz", 120
+
+
+class Services:
+    def __init__(self, env: dict[str, str] | None = None):
+        self.env = {**os.environ, "ACTION_ENDPOINT_URL": os.environ.get("ACTION_ENDPOINT_URL", ACTION_URL), **(env or {})}
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.logs = ROOT / "var" / "log"
+
+    def start(self, name: str, args: list[str], health: str, seconds: float) -> subprocess.Popen:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = open(self.logs / f"{name}.log", "ab")
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.children.append((name, proc))
+        self._wait(name, proc, health, seconds)
+        return proc
+
+    def _wait(self, name: str, proc: subprocess.Popen, url: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ServiceFailed(f"{name} stopped while starting (exit {proc.returncode}); see var/log/{name}.log")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise ServiceFailed(f"{name} did not answer {url} within {seconds:.0f} s; see var/log/{name}.log")
+
+    def first_exited(self) -> str | None:
+        return next((name for name, proc in self.children if proc.poll() is not None), None)
+
+    def stop(self) -> None:
+        for _, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in self.children:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.children.clear()
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
