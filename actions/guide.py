@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from index import regions
-from index.analysis import normalize
+from index.analysis import fold_dialect, normalize
 from index.answers import answer_for
 from index.errors import BackendUnavailable
 from index.search import Searcher, SearchResult
@@ -34,7 +34,9 @@ MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
 _ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_CORRECTION_WORDS = re.compile(r"不是这个|不是这样|唔系呢个|唔系|不是|不对|搞错了|弄错了|我说的是|我问的是|我要的是|我系问|应该是|是指")
+_CORRECTION_WORDS = re.compile(
+    r"不是这个|不是这样|不是|不对|搞错了|弄错了|讲错了|说错了|讲错|说错|我说的是|我问的是|我要的是|我是问|应该是|是指|其实是|我是"
+)
 
 
 @dataclass
@@ -80,19 +82,26 @@ def _short_region(full: str) -> str:
     return full.removeprefix("广东省")
 
 
+_ORDINAL = re.compile(
+    r"^\s*(?:就|选|揀|拣|要|是|系)?\s*(?:第\s*([一二两三四五六七八九十\d]+)\s*[个個项項条]?|([1-9])\s*[号個个]?|(最后一个|最后嗰个|最后那个))\s*(?:吧|啦|呀|啊|喇|囉|啰|嘅)?\s*[。.!！]?\s*$"
+)
+
+
 def parse_ordinal(text: str | None) -> int | None:
-    """第二个 / 2 / 选3 / 最后一个 → 2, 2, 3, -1."""
+    """第二个 / 2 / 选3 / 最后一个 → 2, 2, 3, -1; anything else (三水, 第三代社保卡) → None."""
     if not text:
         return None
-    if "最后" in text:
+    match = _ORDINAL.match(text)
+    if not match:
+        return None
+    if match.group(3):
         return -1
-    digits = re.search(r"[1-9]", text)
-    if digits:
-        return int(digits.group(0))
-    for ch in text:
-        if ch in _ORDINALS:
-            return _ORDINALS[ch]
-    return None
+    token = match.group(1) or match.group(2)
+    if token.isdigit():
+        return int(token)
+    if token == "十":
+        return 10
+    return _ORDINALS.get(token[-1]) if len(token) == 1 else None
 
 
 class Guide:
@@ -106,31 +115,43 @@ class Guide:
     # -- public turns ---------------------------------------------------------------------------
 
     def ask(self, text: str, attribute: str | None, state: State) -> Turn:
-        """A question (attribute) or a bare mention of an item (attribute None)."""
+        """A question (attribute) or a bare mention of an item (attribute None).
+
+        Besides the classified attribute, the attribute words of the text are answered too (up
+        to three): 网上在哪里办 gets the online address and the place.
+        """
         state = replace(state)  # a turn never changes the caller's state
+        if state.options and state.options[0]["kind"] == "item" and self._pick_option(text, None, state.options):
+            return self.choose(text, None, state)
         try:
             result = self.searcher.search(text, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
-        attribute = attribute or (result.attributes[0] if result.attributes else None)
+        attributes = _merge_attributes(attribute, result.attributes)
         state = self._with_region(state, result)
         if result.query.empty:
             if state.item_base:
-                return self._answer_item(state.item_base, attribute or state.last_attribute, state)
-            state.pending_attribute = attribute
+                return self._answer_item(state.item_base, attributes or _pending(state), state)
+            state.pending_attribute = _joined(attributes)
             return Turn([Say("utter_ask_item")], state)
         groups = result.groups if result.groups and self._has_evidence(result.groups[0], result.query) else []
         if not groups:
+            if state.item_base and attribute:
+                # The NLU is sure this asks about an attribute (几天批？/ 工作人员态度很差，怎么投诉？)
+                # and no other item is named: it is about the item in context.
+                return self._answer_item(state.item_base, attributes, state)
             return self._not_found(state)
         if state.item_base and self._is_ambiguous(groups, result.query):
             contextual = self._in_context(text, state)
             if contextual is not None:
                 groups = contextual
         if self._is_ambiguous(groups, result.query):
-            state.pending_attribute = attribute
+            state.pending_attribute = _joined(attributes)
             return self._ask_item(groups, state)
         state.misses = 0
-        return self._answer_item(groups[0].base_code, attribute, state)
+        if result.ambiguous_regions:
+            state.region = self._region_with_item([result.region, *result.ambiguous_regions], groups[0].base_code)
+        return self._answer_item(groups[0].base_code, attributes, state)
 
     def choose(self, text: str, option: str | None, state: State) -> Turn:
         """The reply to offered options: a button, 第二个, or the option's name typed."""
@@ -138,79 +159,92 @@ class Guide:
         options = state.options or []
         picked = self._pick_option(text, option, options)
         if picked is None:
-            if options and options[0]["kind"] == "region":
+            found, _ = self._regions_in(text, state)
+            if found and state.item_base:
                 return self.inform_region(text, state)
-            return self.ask(text, state.pending_attribute, state)
-        attribute = state.pending_attribute or state.last_attribute
+            return self.ask(text, _first(state.pending_attribute), state)
+        attributes = _pending(state)
         state.options = None
         if picked["kind"] == "item":
-            return self._answer_item(picked["value"], attribute, state)
+            return self._answer_item(picked["value"], attributes, state)
         if picked["kind"] == "city":
             state.region = picked["value"]
-            return self._answer_item(state.item_base, attribute, state)
+            return self._answer_item(state.item_base, attributes, state)
         state.region = picked["region"]
-        return self._answer_code(picked["value"], attribute, state)
+        return self._answer_code(picked["value"], attributes, state)
 
     def inform_region(self, text: str, state: State) -> Turn:
         """A region named on its own: pick the implementation there, or remember it."""
         state = replace(state)  # a turn never changes the caller's state
-        found, _ = regions.take_regions(text)
-        if state.options and state.options[0]["kind"] in ("region", "city"):
-            picked = self._pick_option(text, None, state.options)
-            if picked is not None:
-                return self.choose(text, None, state)
+        if state.options and self._pick_option(text, None, state.options) is not None:
+            return self.choose(text, None, state)
+        found, rest = self._regions_in(text, state)
         if not found:
-            return self.ask(text, state.pending_attribute, state)
-        state.region = found[0].full_name
-        state.options = None
+            return self.ask(text, _first(state.pending_attribute), state)
+        if state.item_base and _has_item_words(rest, self.searcher):
+            # 那顺德的驾驶证补领呢: a region and another item at once
+            return self.ask(text, _first(state.pending_attribute) or state.last_attribute, state)
+        state.region, state.item_code, state.options = found[0].full_name, None, None
         if not state.item_base:
             return Turn([Say("utter_ask_item", {"region": _short_region(state.region)})], state)
-        return self._answer_item(state.item_base, state.pending_attribute or state.last_attribute, state)
+        return self._answer_item(state.item_base, _pending(state), state)
 
     def correct(self, text: str, state: State) -> Turn:
-        """不是这个，我说的是补领: another item, read in the context of the current one."""
+        """不是这个，我说的是补领: another item, read in the context of the current one.
+
+        A correction of the place only (讲错咗，我系顺德嘅) answers again for the new place.
+        """
         state = replace(state)  # a turn never changes the caller's state
-        cleaned = _CORRECTION_WORDS.sub(" ", text)
-        attribute = state.pending_attribute or state.last_attribute
+        cleaned = _CORRECTION_WORDS.sub(" ", fold_dialect(normalize(text)))
+        attributes = _pending(state)
         try:
             result = self.searcher.search(cleaned, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         state = self._with_region(state, result)
-        if result.attributes:
-            attribute = result.attributes[0]
+        attributes = _merge_attributes(None, result.attributes) or attributes
+        if result.query.empty:
+            if state.item_base and result.region is not None:
+                return self._answer_item(state.item_base, attributes, state)
+            return self._ask_item_fresh(state)
         groups = [g for g in result.groups if g.base_code != state.item_base]
         if state.item_base:
             contextual = self._in_context(cleaned, state)
             if contextual:
                 groups = [g for g in contextual if g.base_code != state.item_base] or groups
         if not groups:
-            if state.item_base:
-                return self._ask_item_fresh(state)
-            return self._not_found(state)
+            return self._ask_item_fresh(state)
         if self._is_ambiguous(groups, result.query):
-            state.pending_attribute = attribute
+            state.pending_attribute = _joined(attributes)
             return self._ask_item(groups, state)
         state.item_code = None
-        return self._answer_item(groups[0].base_code, attribute, state)
+        return self._answer_item(groups[0].base_code, attributes, state)
 
     def fallback(self, text: str, state: State) -> Turn:
-        """The NLU was unsure: try the index; else ask to rephrase, then offer a human."""
+        """The NLU was unsure: read the text through the index before giving up.
+
+        A region or an option when one was asked for, an attribute of the item in context, or an
+        item the index knows are answered as such; anything else is out of scope, and a second
+        miss in a row offers a human.
+        """
         state = replace(state)  # a turn never changes the caller's state
+        if state.options and self._pick_option(text, None, state.options) is not None:
+            return self.choose(text, None, state)
+        found, rest = self._regions_in(text, state)
+        if found and state.item_base and not _has_item_words(rest, self.searcher):
+            return self.inform_region(text, state)
         try:
             result = self.searcher.search(text, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
-        if (
-            result.groups
-            and self._has_evidence(result.groups[0], result.query)
-            and not self._is_ambiguous(result.groups, result.query)
-        ):
+        known_item = result.groups and self._has_evidence(result.groups[0], result.query)
+        follow_up = result.query.empty and result.attributes and state.item_base
+        if known_item or follow_up:
             return self.ask(text, None, state)
         state.misses += 1
         if state.misses >= 2:
             return Turn([Say("utter_offer_human", buttons=_human_buttons())], state)
-        return Turn([Say("utter_rephrase")], state)
+        return Turn([Say("utter_out_of_scope")], state)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -235,7 +269,8 @@ class Guide:
         top, second = groups[0], groups[1]
         if second.score < AMBIGUOUS_RATIO * top.score:
             return False
-        words = {t for t, w in query.terms.get("name", []) if w >= 1.0}
+        words = {t for t in self.backend.analyzer.words(query.item_text) if len(t) >= 2}
+        words |= set(query.expansions) | set(query.homophones)
         top_text, second_text = self._item_text(top), self._item_text(second)
         if any(w in top_text and w not in second_text for w in words):
             return False
@@ -289,32 +324,32 @@ class Guide:
         state.item_base, state.item_code = None, None
         return Turn([Say("utter_ask_item")], state)
 
-    def _answer_item(self, base_code: str, attribute: str | None, state: State) -> Turn:
+    def _answer_item(self, base_code: str, attributes: list[str | None], state: State) -> Turn:
         """Pick the implementation of an item for the state's region, asking when needed."""
         if state.item_base != base_code:
             state.item_code = None
         state.item_base = base_code
         if state.item_code:
-            return self._answer_code(state.item_code, attribute, state)
+            return self._answer_code(state.item_code, attributes, state)
         impls = self.backend.implementations(base_code)
         if not impls:
             return self._not_found(state)
         if len(impls) == 1:
-            return self._answer_code(impls[0][0], attribute, state)
+            return self._answer_code(impls[0][0], attributes, state)
         region = regions.resolve(state.region) if state.region else None
         if region is not None:
             serving, within = _split_by_region(impls, region)
             if serving:
-                return self._answer_code(serving[0][0], attribute, state)
+                return self._answer_code(serving[0][0], attributes, state)
             if len(within) == 1:
-                return self._answer_code(within[0][0], attribute, state)
+                return self._answer_code(within[0][0], attributes, state)
             if within:
-                return self._ask_region(base_code, within, attribute, state, narrowed=True)
-            return self._ask_region(base_code, impls, attribute, state, missing_in=state.region)
-        return self._ask_region(base_code, impls, attribute, state)
+                return self._ask_region(within, attributes, state)
+            return self._ask_region(impls, attributes, state, missing_in=state.region)
+        return self._ask_region(impls, attributes, state)
 
-    def _ask_region(self, base_code, impls, attribute, state: State, *, narrowed=False, missing_in=None) -> Turn:
-        state.pending_attribute = attribute
+    def _ask_region(self, impls, attributes, state: State, *, missing_in=None) -> Turn:
+        state.pending_attribute = _joined(attributes)
         name = self._item_name(impls[0][0])
         if len(impls) > MAX_REGION_BUTTONS:
             # Too many places for buttons (a generated province-wide corpus): ask the city first.
@@ -345,45 +380,113 @@ class Guide:
         record = self.backend.get(code)
         return record["事项名称"] if record else ""
 
-    def _answer_code(self, code: str, attribute: str | None, state: State) -> Turn:
+    def _answer_code(self, code: str, attributes: list[str | None], state: State) -> Turn:
         record = self.backend.get(code)
         if record is None:
             return self._not_found(state)
         state.item_code, state.item_base = code, record["基本编码"]
         state.pending_attribute, state.options, state.misses = None, None, 0
-        if attribute:
-            state.last_attribute = attribute
-        answer = answer_for(record, attribute or "overview", link=self.guide_link.format(code=code))
-        buttons = _follow_up_buttons() if not attribute else []
-        return Turn([Say(answer.response, answer.values, buttons)], state)
+        asked = [a for a in attributes if a] or [None]
+        if asked[0]:
+            state.last_attribute = asked[0]
+        link = self.guide_link.format(code=code)
+        says = []
+        for attribute in asked:
+            answer = answer_for(record, attribute or "overview", link=link)
+            says.append(Say(answer.response, answer.values, [] if attribute else _follow_up_buttons()))
+        return Turn(says, state)
 
-    @staticmethod
-    def _pick_option(text: str, option: str | None, options: list[dict]) -> dict | None:
+    def _region_with_item(self, candidates, base_code: str) -> str:
+        """Of several places with the name the citizen used, the one where the item is handled."""
+        impls = self.backend.implementations(base_code)
+        for division in candidates:
+            serving, within = _split_by_region(impls, division)
+            if serving or within:
+                return division.full_name
+        return candidates[0].full_name
+
+    def _regions_in(self, text: str, state: State):
+        """The regions a text names, the ones that fit the conversation first.
+
+        Several towns share a name (狮山: 南海 and 香洲): the one among the offered options, or in
+        the city of the current region, or where the item is implemented, is the one meant.
+        """
+        found, rest = regions.take_regions(fold_dialect(normalize(text)))
+        if len(found) < 2:
+            return found, rest
+        context: set[str] = set()
+        for option in state.options or []:
+            division = regions.resolve(option.get("region") or option["value"])
+            context.update(regions.chain_codes(division))
+        if state.region and regions.resolve(state.region):
+            context.update(regions.chain_codes(regions.resolve(state.region))[:2])
+        if state.item_base:
+            for _, region_text in self.backend.implementations(state.item_base):
+                context.update(regions.chain_codes(regions.resolve(region_text))[:2])
+        fitting = [d for d in found if set(regions.chain_codes(d)) & context - {"440000"}]
+        return (fitting or found), rest
+
+    def _pick_option(self, text: str, option: str | None, options: list[dict]) -> dict | None:
+        """Which offered option a reply means: its number, a place in or around it, or its name."""
         if not options:
             return None
-        number = parse_ordinal(option) or (parse_ordinal(text) if len(text.strip()) <= 6 else None)
+        number = parse_ordinal(option) or parse_ordinal(text)
         if number is not None:
             if number == -1:
                 return options[-1]
             if 1 <= number <= len(options):
                 return options[number - 1]
-        # A typed name: the region or item title, or a region containing/inside an option's.
-        for option_ in options:
-            if option_["title"] and option_["title"] in text:
-                return option_
-        found, _ = regions.take_regions(text)
-        if found and options[0]["kind"] in ("region", "city"):
-            named = found[0]
-            named_chain = set(regions.chain_codes(named))
-            for option_ in options:
-                region_text = option_.get("region") or option_["value"]
-                division = regions.resolve(region_text)
-                if division is None:
-                    continue
-                # the option's place is the named one, inside it, or contains it
-                if division.code in named_chain or named.code in regions.chain_codes(division):
-                    return option_
-        return None
+        if options[0]["kind"] in ("region", "city"):
+            found, _ = self._regions_in(text, State(options=options))
+            for named in found:
+                named_chain = set(regions.chain_codes(named))
+                matches = []
+                for option_ in options:
+                    division = regions.resolve(option_.get("region") or option_["value"])
+                    # the option's place is the named one, contains it, or lies inside it
+                    if division is not None and (
+                        division.code in named_chain or named.code in regions.chain_codes(division)
+                    ):
+                        matches.append((len(regions.chain_codes(division)), option_))
+                if matches:
+                    return max(matches, key=lambda m: m[0])[1]
+            return None
+        folded = normalize(text)
+        named = [o for o in options if o["title"] and (normalize(o["title"]) in folded)]
+        if len(named) == 1:
+            return named[0]
+        # 身份证 after 补领 → the one option whose name holds the reply's item words
+        words = [t for t, _ in self.searcher.analyze(text).terms.get("name", []) if len(t) >= 2]
+        holding = [o for o in options if words and all(w in normalize(o["title"]) for w in words)]
+        return holding[0] if len(holding) == 1 else None
+
+
+def _joined(attributes: list[str | None]) -> str | None:
+    """Several pending attributes kept in one text slot: 'process,phone'."""
+    kept = [a for a in attributes if a]
+    return ",".join(kept) if kept else None
+
+
+def _first(pending: str | None) -> str | None:
+    return pending.split(",")[0] if pending else None
+
+
+def _pending(state: State) -> list[str | None]:
+    if state.pending_attribute:
+        return state.pending_attribute.split(",")
+    return [state.last_attribute]
+
+
+def _merge_attributes(classified: str | None, detected: list[str]) -> list[str]:
+    """The classified attribute first, then the other attribute words of the text (three at most)."""
+    merged = [classified] if classified else []
+    merged += [a for a in detected if a not in merged]
+    return merged[:3]
+
+
+def _has_item_words(text: str, searcher: Searcher) -> bool:
+    query = searcher.analyze(text)
+    return not query.empty and any(len(t) >= 2 for t, _ in query.terms.get("name", []))
 
 
 def _split_by_region(impls: list[tuple[str, str]], region) -> tuple[list, list]:

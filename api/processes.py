@@ -41,7 +41,9 @@ def rasa_server(port: int = 5005, model: str = "models") -> tuple[str, list[str]
 
 
 def api_server(host: str, port: int) -> tuple[str, list[str], str, float]:
-    args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--host", host, "--port", str(port)]
+    # --ws none: Rasa pins an old websockets that uvicorn's websocket support cannot import; no
+    # page here uses websockets.
+    args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--ws", "none", "--host", host, "--port", str(port)]
     return "api", args, f"http://{host}:{port}/healthz", 120
 
 

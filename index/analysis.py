@@ -144,19 +144,54 @@ def fold_dialect(text: str) -> str:
 
 
 def take_attributes(text: str) -> tuple[str, list[str]]:
-    """Remove attribute phrases from ``text``; return the rest and the attributes, in order."""
+    """Remove attribute phrases from ``text``; return the rest and the attributes, in order.
+
+    Phrases are matched as written, then by sound, so that typed homophones (咨询电化, 要多就)
+    still say what is asked.
+    """
     found: list[tuple[int, str]] = []
     for phrase, attribute in attribute_table():
         start = text.find(phrase)
         while start >= 0:
             found.append((start, attribute))
-            text = text[:start] + " " + text[start + len(phrase) :]
+            text = text[:start] + " " * len(phrase) + text[start + len(phrase) :]
             start = text.find(phrase)
+    sounds = _attribute_sounds()
+    for run in re.finditer(r"[\u3400-\u9fff]{2,}", text):
+        syllables = pinyin_of(run.group(0))
+        if len(syllables) != len(run.group(0)):
+            continue
+        # A sound-alike must not cut a word in two: 那离婚 is not 哪里 + 婚.
+        bounds = {run.start() + start for _, start, _ in jieba.tokenize(run.group(0))} | {run.end()}
+        for size in (4, 3, 2):
+            for i in range(len(syllables) - size + 1):
+                attribute = sounds.get(" ".join(syllables[i : i + size]))
+                start = run.start() + i
+                if start not in bounds or start + size not in bounds:
+                    continue
+                if attribute and text[start : start + size].strip() == text[start : start + size]:
+                    found.append((start, attribute))
+                    text = text[:start] + " " * size + text[start + size :]
     attributes: list[str] = []
     for _, attribute in sorted(found):
         if attribute not in attributes:
             attributes.append(attribute)
     return text, attributes
+
+
+# Sound-alikes too common to read as an attribute (问一句 is not 依据).
+_SOUND_EXCLUDED = {"依据", "几天", "窗口", "周末", "几点", "开门", "资格", "条件"}
+
+
+@functools.cache
+def _attribute_sounds() -> dict[str, str]:
+    sounds: dict[str, str] = {}
+    for phrase, attribute in attribute_table():
+        if 2 <= len(phrase) <= 4 and phrase not in _SOUND_EXCLUDED:
+            syllables = pinyin_of(phrase)
+            if len(syllables) == len(phrase):
+                sounds.setdefault(" ".join(syllables), attribute)
+    return sounds
 
 
 def pinyin_of(text: str) -> list[str]:
@@ -214,6 +249,8 @@ class AnalyzedQuery:
     terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
+    # the corrections by sound only (公积金带款 → 公积金贷款): surer than one-character typos
+    homophones: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -367,6 +404,7 @@ class Analyzer:
             terms=terms,
             expansions=expansions,
             corrections=[w for w, _ in corrections],
+            homophones=[w for w, weight in corrections if weight >= W_HOMOPHONE],
         )
 
     def _item_word_spans(self, text: str) -> list[tuple[int, int]]:
