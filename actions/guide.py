@@ -34,6 +34,8 @@ MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
 _ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# 不是开公司，是开个体户: the negated clause names what is NOT meant; only the rest is searched.
+_NEGATED_CLAUSE = re.compile(r"(?:不是|并非|而不是)[^，,。；;！!？?]{1,20}[，,；;]\s*(?=\S)")
 _CORRECTION_WORDS = re.compile(
     r"不是这个|不是这样|不是|不对|搞错了|弄错了|讲错了|说错了|讲错|说错|我说的是|我问的是|我要的是|我是问|应该是|是指|其实是|我是"
 )
@@ -121,6 +123,7 @@ class Guide:
         to three): 网上在哪里办 gets the online address and the place.
         """
         state = replace(state)  # a turn never changes the caller's state
+        text = _NEGATED_CLAUSE.sub(" ", fold_dialect(normalize(text)))
         if state.options and state.options[0]["kind"] == "item" and self._pick_option(text, None, state.options):
             return self.choose(text, None, state)
         try:
@@ -195,7 +198,7 @@ class Guide:
         A correction of the place only (讲错咗，我系顺德嘅) answers again for the new place.
         """
         state = replace(state)  # a turn never changes the caller's state
-        cleaned = _CORRECTION_WORDS.sub(" ", fold_dialect(normalize(text)))
+        cleaned = _CORRECTION_WORDS.sub(" ", _NEGATED_CLAUSE.sub(" ", fold_dialect(normalize(text))))
         attributes = _pending(state)
         try:
             result = self.searcher.search(cleaned, limit=MAX_OPTIONS)

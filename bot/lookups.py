@@ -1,9 +1,11 @@
-"""Write the region lookup table of the NLU data from Guangdong's divisions.
+"""Write the lookup tables of the NLU data: Guangdong's places and the attribute words.
 
-    python -m bot.lookups            # → nlu_data/lookup_regions.yml
+    python -m bot.lookups            # → nlu_data/lookup_regions.yml, nlu_data/lookup_attributes.yml
 
-The table only feeds RegexFeaturizer (a 'this word is a place' feature that helps tell
-inform_region from other intents); which region is meant is read by the index at run time.
+The tables only feed RegexFeaturizer: 'this word is a place' helps tell inform_region from the
+rest, 'this is a word for materials / time / fees …' helps tell the ask_* intents apart, from the
+same table (index/data/attributes.tsv) the search uses to take attribute words out of a query.
+Which region and which item are meant is read by the index at run time.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import sys
 from pathlib import Path
 
 from index import divisions
+from index.analysis import attribute_table
 
-OUT = Path(__file__).resolve().parent.parent / "nlu_data" / "lookup_regions.yml"
+NLU_DATA = Path(__file__).resolve().parent.parent / "nlu_data"
 
 
 def region_names() -> list[str]:
@@ -25,11 +28,24 @@ def region_names() -> list[str]:
     return sorted(names)
 
 
+def attribute_words() -> dict[str, list[str]]:
+    words: dict[str, list[str]] = {}
+    for phrase, attribute in attribute_table():
+        words.setdefault(attribute, []).append(phrase)
+    return {attribute: sorted(set(phrases)) for attribute, phrases in sorted(words.items())}
+
+
+def _write(path: Path, tables: dict[str, list[str]]) -> None:
+    lines = ['version: "3.1"', "nlu:"]
+    for name, names in tables.items():
+        lines += [f"  - lookup: {name}", "    examples: |"] + [f"      - {n}" for n in names]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{path}: {sum(len(v) for v in tables.values())} entries", file=sys.stderr)
+
+
 def main() -> int:
-    lines = ['version: "3.1"', "nlu:", "  - lookup: region", "    examples: |"]
-    lines += [f"      - {name}" for name in region_names()]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{OUT}: {len(lines) - 4} names", file=sys.stderr)
+    _write(NLU_DATA / "lookup_regions.yml", {"region": region_names()})
+    _write(NLU_DATA / "lookup_attributes.yml", {f"attr_{a}": w for a, w in attribute_words().items()})
     return 0
 
 

@@ -134,3 +134,9 @@ def test_missing_field_says_so_and_gives_the_enquiry_phone(guide, tmp_path, pany
 @pytest.mark.parametrize("text,number", [("第二个", 2), ("选3", 3), ("最后一个", -1), ("第十", 10), ("好的", None)])
 def test_ordinals(text, number):
     assert parse_ordinal(text) == number
+
+
+def test_negated_clause_is_not_searched(guide):
+    first = guide.ask("禅城开有限公司要多久", "time_limit", State())
+    turn = guide.correct("不是开公司，是开个体户，收费吗", first.state)
+    assert turn.state.item_base == "440125044001" and responses(turn) == ["utter_fee"]
