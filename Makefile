@@ -54,6 +54,7 @@ eval: data model
 	$(PY) -m index.evaluate
 	$(PY) -m index.evaluate --queries tests/dev/search_queries_holdout.jsonl
 	$(PY) -m bot.evaluate
+	$(PY) -m bot.evaluate --skip-nlu --dialogues tests/dev/dialogues_holdout.jsonl
 
 bench: setup
 	$(PY) -m index.bench
