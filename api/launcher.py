@@ -22,7 +22,7 @@ def main() -> int:
     services = Services()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print("starting the action server and Rasa (Rasa loads its model in about 30-40 s) …", flush=True)
+        print("starting the action server and Rasa (Rasa loads its model in about 20 s) …", flush=True)
         services.start(*rasa_actions())
         services.start(*rasa_server())
         services.start(*api_server(settings.host, settings.port))
