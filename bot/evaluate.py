@@ -1,22 +1,31 @@
-"""Evaluate the assistant: intents on held-out NLU data, and whole dialogues through the HTTP API.
+"""Evaluate the assistant against baselines, in one run, on the sample data or a deployer's own.
 
-    python -m bot.evaluate                          # starts the stack on the sample corpus
-    python -m bot.evaluate --url http://127.0.0.1:8000 --dialogues my-dialogues.jsonl
-    python -m bot.evaluate --skip-nlu --failures
+    python -m bot.evaluate                                  # everything, sample corpus, dev sets
+    python -m bot.evaluate --items my-items.jsonl --dialogues my-dialogues.jsonl --queries my-queries.jsonl
+    python -m bot.evaluate --quick                          # ours only: no baseline model, no baseline stack
+    python -m bot.evaluate --url http://127.0.0.1:8000      # dialogues against a running API
+
+Measured, ours and baseline side by side:
+- item search top-1 / top-3 on the query set (baseline: BM25 over characters, no dictionary,
+  synonyms or region logic; see :mod:`index.evaluate`);
+- intent accuracy and macro-F1 on the held-out NLU set (baseline: Rasa's default pipeline for
+  Chinese, ``bot/config_baseline.yml``: JiebaTokenizer, CountVectors, DIET);
+- end-to-end answer accuracy, clarification accuracy and out-of-scope precision over the
+  dialogues, each a new conversation posted turn by turn to ``POST /webhooks/rest/webhook``
+  (baseline: the same stack with the baseline NLU model).
 
 Dialogue file: JSON Lines of ``{"id", "turns": [...], "expect": {...}}`` where expect is one of
 ``{"实施编码", "attribute", "must_contain": [...]}`` (the replies to the last turn name that
 record and contain every fact), ``{"clarify": "region"|"item"}`` (the assistant asks which one,
-with buttons), ``{"out_of_scope": true}`` or ``{"handoff": "human"}``. Each dialogue is a new
-conversation (its own sender id) posted turn by turn to ``POST /webhooks/rest/webhook``.
-Prints a table and writes it to ``var/results/evaluation.md``.
+with buttons), ``{"out_of_scope": true}`` or ``{"handoff": "human"}``. The items are loaded into
+a temporary data folder, so a run never touches GUIDE_DATA_DIR. The table is printed and written
+to ``var/results/evaluation.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -32,11 +41,22 @@ from api.processes import BIN, ROOT, Services, api_server, rasa_actions, rasa_se
 DEFAULT_DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
 DEFAULT_NLU = ROOT / "tests" / "dev" / "nlu_holdout.yml"
 
+OUT_OF_SCOPE_RESPONSES = {"utter_out_of_scope", "utter_item_not_found"}
 CLARIFY_RESPONSES = {"region": {"utter_ask_region"}, "item": {"utter_ask_which_item", "utter_ask_item"}}
 
 
+def train(config: str, name: str) -> str:
+    """Train (or reuse, when nothing changed) a model; return its path."""
+    subprocess.run(
+        [str(BIN / "rasa"), "train", "--config", config, "--domain", "bot/domain.yml", "--data", "nlu_data",
+         "bot/rules.yml", "bot/stories.yml", "--out", "models", "--fixed-model-name", name],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    return f"models/{name}.tar.gz"
+
+
 def evaluate_nlu(holdout: Path, model: str = "models/guide.tar.gz", config: str = "bot/config.yml") -> dict:
-    out = ROOT / "var" / "results" / "nlu"
+    out = ROOT / "var" / "results" / f"nlu-{Path(model).stem.split('.')[0]}"
     subprocess.run(
         [str(BIN / "rasa"), "test", "nlu", "--nlu", str(holdout), "--model", model, "--config", config, "--out", str(out)],
         cwd=ROOT, check=True, capture_output=True,
@@ -69,6 +89,7 @@ def run_dialogues(url: str, path: Path, *, show_failures: bool = False) -> dict:
     clarify_total = clarify_ok = 0
     should_not_ask = asked_wrongly = 0
     oos_total = oos_ok = 0
+    said_oos = said_oos_right = 0
     latencies: list[float] = []
     failures = []
     with httpx.Client(base_url=url, timeout=30) as client:
@@ -97,6 +118,9 @@ def run_dialogues(url: str, path: Path, *, show_failures: bool = False) -> dict:
             if kind == "out_of_scope":
                 oos_total += 1
                 oos_ok += ok
+            if {(r.get("custom") or {}).get("response") for r in replies} & OUT_OF_SCOPE_RESPONSES:
+                said_oos += 1
+                said_oos_right += kind == "out_of_scope"
             if not ok:
                 failures.append((dialogue, why, replies))
     answers = results["answer"]
@@ -108,6 +132,8 @@ def run_dialogues(url: str, path: Path, *, show_failures: bool = False) -> dict:
         "asked_when_needed": clarify_ok / max(clarify_total, 1),
         "asked_when_not_needed": asked_wrongly / max(should_not_ask, 1),
         "out_of_scope": oos_ok / max(oos_total, 1),
+        "out_of_scope_precision": said_oos_right / said_oos if said_oos else 1.0,
+        "said_out_of_scope": said_oos,
         "turn_p50_ms": statistics.median(latencies) if latencies else 0.0,
         "turn_p95_ms": sorted(latencies)[int(0.95 * (len(latencies) - 1))] if latencies else 0.0,
         "by_kind": {k: (sum(v), len(v)) for k, v in sorted(results.items())},
@@ -119,44 +145,98 @@ def run_dialogues(url: str, path: Path, *, show_failures: bool = False) -> dict:
     return summary
 
 
-def table(nlu: dict | None, dialogues: dict) -> str:
-    lines = ["| measure | value |", "|---|---:|"]
-    if nlu:
-        lines += [
-            f"| intent accuracy, held-out NLU ({nlu['n']} examples) | {nlu['accuracy']:.1%} |",
-            f"| intent macro-F1, held-out NLU | {nlu['macro_f1']:.3f} |",
-        ]
-    lines += [
-        f"| end-to-end answer accuracy ({dialogues['answers']} answer dialogues) | {dialogues['answer_accuracy']:.1%} |",
-        f"| clarification accuracy (asks when it must, not when it must not) | {dialogues['clarification_accuracy']:.1%} |",
-        f"| · asked when it had to | {dialogues['asked_when_needed']:.1%} |",
-        f"| · asked when it should have answered | {dialogues['asked_when_not_needed']:.1%} |",
-        f"| out-of-scope handled | {dialogues['out_of_scope']:.1%} |",
-        f"| turn latency through the API, p50 / p95 | {dialogues['turn_p50_ms']:.0f} / {dialogues['turn_p95_ms']:.0f} ms |",
-    ]
-    kinds = ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in dialogues["by_kind"].items())
-    return "\n".join(lines) + f"\n\nBy kind: {kinds}\n"
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def table(rows: list[tuple[str, object, object]], notes: list[str]) -> str:
+    lines = ["| measure | ours | baseline |", "|---|---:|---:|"]
+    for name, ours, base in rows:
+        lines.append(f"| {name} | {ours} | {base} |")
+    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def _stack_dialogues(data_dir: Path, model: str, dialogues: Path, port: int, show_failures: bool) -> dict:
+    env = {"GUIDE_DATA_DIR": str(data_dir), "GUIDE_API_RASA_URL": f"http://127.0.0.1:{port + 1}"}
+    with Services(env) as services:
+        services.start(*rasa_actions(port + 2))
+        services.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{port + 2}/webhook"
+        services.start(*rasa_server(port + 1, model))
+        services.start(*api_server("127.0.0.1", port))
+        return run_dialogues(f"http://127.0.0.1:{port}", dialogues, show_failures=show_failures)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
+    from index.evaluate import evaluate as evaluate_search
+
     parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a running API; default: start actions, Rasa and the API here")
+    parser.add_argument("--items", nargs="+", default=[str(DEFAULT_ITEMS)], help="item-standard files to load")
+    parser.add_argument("--queries", default=str(DEFAULT_QUERIES), help="search query set (JSON Lines)")
     parser.add_argument("--dialogues", default=str(DEFAULT_DIALOGUES))
-    parser.add_argument("--nlu", default=str(DEFAULT_NLU))
-    parser.add_argument("--skip-nlu", action="store_true")
-    parser.add_argument("--failures", action="store_true")
+    parser.add_argument("--nlu", default=str(DEFAULT_NLU), help="held-out NLU examples (Rasa YAML)")
+    parser.add_argument("--url", help="evaluate the dialogues against this running API instead")
+    parser.add_argument("--quick", action="store_true", help="skip the baseline NLU model and its stack")
+    parser.add_argument("--skip-nlu", action="store_true", help="skip the NLU evaluation (and its baseline)")
+    parser.add_argument("--failures", action="store_true", help="list what went wrong, on stderr")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
-    nlu = None if args.skip_nlu else evaluate_nlu(Path(args.nlu))
+
+    import io
+    import tempfile
+
+    from index.backends.embedded import EmbeddedBackend
+    from index.loader import iter_accepted, read_batch
+
+    search_out = io.StringIO()
+    search = evaluate_search(args.items, Path(args.queries), show_failures=args.failures, out=search_out)
+    if args.failures:
+        print(search_out.getvalue(), file=sys.stderr)
+    nlu = base_nlu = None
+    if not args.skip_nlu:
+        nlu = evaluate_nlu(Path(args.nlu), train("bot/config.yml", "guide"), "bot/config.yml")
+        if not args.quick:
+            base_nlu = evaluate_nlu(Path(args.nlu), train("bot/config_baseline.yml", "baseline"), "bot/config_baseline.yml")
+    dialogues_path = Path(args.dialogues)
+    base_dialogues = None
     if args.url:
-        dialogues = run_dialogues(args.url, Path(args.dialogues), show_failures=args.failures)
+        dialogues = run_dialogues(args.url, dialogues_path, show_failures=args.failures)
     else:
-        with Services() as services:
-            services.start(*rasa_actions())
-            services.start(*rasa_server())
-            services.start(*api_server("127.0.0.1", args.port))
-            dialogues = run_dialogues(f"http://127.0.0.1:{args.port}", Path(args.dialogues), show_failures=args.failures)
-    text = table(nlu, dialogues)
+        with tempfile.TemporaryDirectory(prefix="guide-eval-") as tmp:
+            batch = read_batch(args.items, keep=False)
+            batch.raise_for_problems()
+            backend = EmbeddedBackend(tmp)
+            backend.apply(iter_accepted(batch), replace=True)
+            backend.close()
+            dialogues = _stack_dialogues(Path(tmp), "models/guide.tar.gz", dialogues_path, args.port, args.failures)
+            if not args.quick and not args.skip_nlu:
+                base_dialogues = _stack_dialogues(Path(tmp), "models/baseline.tar.gz", dialogues_path, args.port, False)
+    bd = base_dialogues or {}
+    rows = [
+        (f"item search top-1 ({search['n']} queries)", _pct(search["top1"]), _pct(search["baseline_top1"])),
+        ("item search top-3", _pct(search["top3"]), _pct(search["baseline_top3"])),
+    ]
+    if nlu:
+        rows += [
+            (f"intent accuracy ({nlu['n']} held-out examples)", _pct(nlu["accuracy"]), _pct(base_nlu and base_nlu["accuracy"])),
+            ("intent macro-F1", f"{nlu['macro_f1']:.3f}", f"{base_nlu['macro_f1']:.3f}" if base_nlu else "—"),
+        ]
+    rows += [
+        (f"end-to-end answer accuracy ({dialogues['answers']} answer dialogues)", _pct(dialogues["answer_accuracy"]), _pct(bd.get("answer_accuracy"))),
+        ("clarification accuracy", _pct(dialogues["clarification_accuracy"]), _pct(bd.get("clarification_accuracy"))),
+        ("out-of-scope precision", _pct(dialogues["out_of_scope_precision"]), _pct(bd.get("out_of_scope_precision"))),
+        ("out-of-scope recall", _pct(dialogues["out_of_scope"]), _pct(bd.get("out_of_scope"))),
+        ("turn latency p50 / p95 (ms)", f"{dialogues['turn_p50_ms']:.0f} / {dialogues['turn_p95_ms']:.0f}",
+         f"{bd['turn_p50_ms']:.0f} / {bd['turn_p95_ms']:.0f}" if bd else "—"),
+    ]
+    kinds = ", ".join(f"{k} {ok}/{n}" for k, (ok, n) in dialogues["by_kind"].items())
+    notes = [
+        f"Items: {', '.join(args.items)}; queries: {args.queries}; NLU: {args.nlu}; dialogues: {args.dialogues}.",
+        "Baselines: item search = BM25 over characters (no dictionary, synonyms or region logic); NLU and "
+        "dialogues = Rasa's default Chinese pipeline (bot/config_baseline.yml) in place of bot/config.yml.",
+        f"Dialogues by kind (ours): {kinds}.",
+    ]
+    text = table(rows, notes)
     print(text)
     out = ROOT / "var" / "results" / "evaluation.md"
     out.parent.mkdir(parents=True, exist_ok=True)
