@@ -121,6 +121,8 @@ def run_dialogues(url: str, path: Path, *, show_failures: bool = False) -> dict:
             if {(r.get("custom") or {}).get("response") for r in replies} & OUT_OF_SCOPE_RESPONSES:
                 said_oos += 1
                 said_oos_right += kind == "out_of_scope"
+                if kind != "out_of_scope" and show_failures:
+                    print(f"  said out of scope: {dialogue['id']} {dialogue['turns']}", file=sys.stderr)
             if not ok:
                 failures.append((dialogue, why, replies))
     answers = results["answer"]
