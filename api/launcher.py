@@ -23,9 +23,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print("starting the action server and Rasa (Rasa loads its model in about 20 s) …", flush=True)
-        services.start(*rasa_actions())
-        services.start(*rasa_server())
-        services.start(*api_server(settings.host, settings.port))
+        services.start_all(rasa_actions(), rasa_server(), api_server(settings.host, settings.port))
         print(f"ready: http://{settings.host}:{settings.port}/  (logs in var/log/)", flush=True)
         while (stopped := services.first_exited()) is None:
             time.sleep(1)

@@ -51,15 +51,30 @@ class Services:
     def __init__(self, env: dict[str, str] | None = None):
         self.env = {**os.environ, "ACTION_ENDPOINT_URL": os.environ.get("ACTION_ENDPOINT_URL", ACTION_URL), **(env or {})}
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self._pending: list[tuple[str, subprocess.Popen, str, float]] = []
         self.logs = ROOT / "var" / "log"
 
-    def start(self, name: str, args: list[str], health: str, seconds: float) -> subprocess.Popen:
+    def start(self, name: str, args: list[str], health: str, seconds: float, *, wait: bool = True) -> subprocess.Popen:
+        """Start one service; with ``wait=False`` return at once (see :meth:`wait_all`)."""
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.children.append((name, proc))
-        self._wait(name, proc, health, seconds)
+        self._pending.append((name, proc, health, seconds))
+        if wait:
+            self.wait_all()
         return proc
+
+    def start_all(self, *services: tuple[str, list[str], str, float]) -> None:
+        """Start services side by side (they load independently) and wait until all answer."""
+        for service in services:
+            self.start(*service, wait=False)
+        self.wait_all()
+
+    def wait_all(self) -> None:
+        pending, self._pending = self._pending, []
+        for name, proc, health, seconds in pending:
+            self._wait(name, proc, health, seconds)
 
     def _wait(self, name: str, proc: subprocess.Popen, url: str, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -106,9 +106,7 @@ def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns:
                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port + 2}/webhook"}
         with Services(env) as services:
             t0 = time.perf_counter()
-            services.start(*rasa_actions(port + 2))
-            services.start(*rasa_server(port + 1))
-            services.start(*api_server("127.0.0.1", port))
+            services.start_all(rasa_actions(port + 2), rasa_server(port + 1), api_server("127.0.0.1", port))
             first = httpx.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
                                json={"sender": "cold", "message": "我想办居住证要带什么材料"}, timeout=120)
             cold_s = time.perf_counter() - t0

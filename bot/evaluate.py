@@ -159,12 +159,10 @@ def table(rows: list[tuple[str, object, object]], notes: list[str]) -> str:
 
 
 def _stack_dialogues(data_dir: Path, model: str, dialogues: Path, port: int, show_failures: bool) -> dict:
-    env = {"GUIDE_DATA_DIR": str(data_dir), "GUIDE_API_RASA_URL": f"http://127.0.0.1:{port + 1}"}
+    env = {"GUIDE_DATA_DIR": str(data_dir), "GUIDE_API_RASA_URL": f"http://127.0.0.1:{port + 1}",
+           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port + 2}/webhook"}
     with Services(env) as services:
-        services.start(*rasa_actions(port + 2))
-        services.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{port + 2}/webhook"
-        services.start(*rasa_server(port + 1, model))
-        services.start(*api_server("127.0.0.1", port))
+        services.start_all(rasa_actions(port + 2), rasa_server(port + 1, model), api_server("127.0.0.1", port))
         return run_dialogues(f"http://127.0.0.1:{port}", dialogues, show_failures=show_failures)
 
 
