@@ -25,10 +25,12 @@ to ``var/results/evaluation.md``.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -37,6 +39,10 @@ from pathlib import Path
 import httpx
 
 from api.processes import BIN, ROOT, Services, api_server, rasa_actions, rasa_server
+from index.backends.embedded import EmbeddedBackend
+from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
+from index.evaluate import evaluate as evaluate_search
+from index.loader import iter_accepted, read_batch
 
 DEFAULT_DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
 DEFAULT_NLU = ROOT / "tests" / "dev" / "nlu_holdout.yml"
@@ -167,9 +173,6 @@ def _stack_dialogues(data_dir: Path, model: str, dialogues: Path, port: int, sho
 
 
 def main(argv: list[str] | None = None) -> int:
-    from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
-    from index.evaluate import evaluate as evaluate_search
-
     parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--items", nargs="+", default=[str(DEFAULT_ITEMS)], help="item-standard files to load")
     parser.add_argument("--queries", default=str(DEFAULT_QUERIES), help="search query set (JSON Lines)")
@@ -181,12 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failures", action="store_true", help="list what went wrong, on stderr")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
-
-    import io
-    import tempfile
-
-    from index.backends.embedded import EmbeddedBackend
-    from index.loader import iter_accepted, read_batch
 
     search_out = io.StringIO()
     search = evaluate_search(args.items, Path(args.queries), show_failures=args.failures, out=search_out)
