@@ -29,6 +29,7 @@ import httpx
 
 from api.processes import ROOT, Services, api_server, rasa_actions, rasa_server
 from index.backends.embedded import EmbeddedBackend
+from index.bench import percentile
 from index.corpus.generate import generate, write_jsonl
 from index.loader import iter_accepted, read_batch
 
@@ -45,11 +46,6 @@ def _peak_rss_mb(pids: list[int]) -> float:
         except OSError:
             pass
     return total / 1024
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 async def _play(url: str, conversations: list[list[str]], concurrency: int, turns: int) -> tuple[list[float], float, int]:
@@ -117,8 +113,8 @@ def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns:
                 )
                 rows.append({
                     "items": n, "concurrency": concurrency, "turns": len(latencies), "errors": errors,
-                    "p50": statistics.median(latencies), "p95": _percentile(latencies, 95),
-                    "p99": _percentile(latencies, 99), "tps": len(latencies) / wall,
+                    "p50": statistics.median(latencies), "p95": percentile(latencies, 95),
+                    "p99": percentile(latencies, 99), "tps": len(latencies) / wall,
                     "build_s": build_s, "cold_s": cold_s,
                 })
             peak = _peak_rss_mb([proc.pid for _, proc in services.children])

@@ -30,7 +30,8 @@ from .loader import iter_accepted, read_batch
 from .search import Searcher
 
 
-def _percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile (p in 0–100) of a list of measurements."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
@@ -89,9 +90,9 @@ def bench_size(n: int, queries: list[str], rounds: int) -> dict:
         "store_index_s": store_s,
         "load_s": load_s,
         "cold_open_s": cold_s,
-        "p50": _percentile(latencies, 50),
-        "p95": _percentile(latencies, 95),
-        "p99": _percentile(latencies, 99),
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
         "max": max(latencies),
         "searches": len(latencies),
         "disk_mb": size_mb,

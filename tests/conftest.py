@@ -25,6 +25,18 @@ def longgang() -> dict:
     return json.loads(LONGGANG.read_text("utf-8"))
 
 
+@pytest.fixture
+def residence(panyu) -> dict:
+    """A fresh copy of the real 签注居住证 guide, free to change."""
+    return copy.deepcopy(panyu)
+
+
+@pytest.fixture
+def business(longgang) -> dict:
+    """A fresh copy of the real 个体工商户设立登记 guide, free to change."""
+    return copy.deepcopy(longgang)
+
+
 def variant(base: dict, **changes) -> dict:
     """A copy of a real record with some keys changed (Chinese keys passed as a dict)."""
     record = copy.deepcopy(base)

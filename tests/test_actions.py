@@ -12,7 +12,6 @@ import yaml
 pytest.importorskip("rasa_sdk")
 
 from rasa_sdk import Action, Tracker  # noqa: E402
-from rasa_sdk.events import SlotSet  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from actions import actions as module  # noqa: E402

@@ -30,18 +30,7 @@ BUSINESS_CODE = "11440300MB2D0970524440125044001"
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def residence() -> dict:
-    return load(RESIDENCE)
-
-
-@pytest.fixture
-def business() -> dict:
-    return load(BUSINESS)
+# The fixtures `residence` and `business` (fresh copies of the two real guides) are in conftest.py.
 
 
 def changed(record: dict, **changes) -> dict:

@@ -54,18 +54,7 @@ REQUIRED = (
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def residence() -> dict:
-    return load(RESIDENCE)
-
-
-@pytest.fixture
-def business() -> dict:
-    return load(BUSINESS)
+# The fixtures `residence` and `business` (fresh copies of the two real guides) are in conftest.py.
 
 
 def variant(record: dict, code: str, **changes) -> dict:

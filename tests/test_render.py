@@ -37,18 +37,11 @@ LINK = "https://example.gov.cn/guide/442106041001"
 VIEWS = (guide_text, guide_html, manual_html, manual_text)
 
 
+# The fixtures `residence` and `business` (fresh copies of the two real guides) are in conftest.py.
+
+
 def load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def residence() -> dict:
-    return load(RESIDENCE)
-
-
-@pytest.fixture
-def business() -> dict:
-    return load(BUSINESS)
 
 
 def minimal_record(**changes) -> dict:
