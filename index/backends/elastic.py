@@ -210,15 +210,6 @@ class ElasticBackend:
         rows = [(h["_source"]["code"], h["_source"]["region"]) for h in scan(self._es, index=self.alias, query=query, _source=["code", "region"])]
         return sorted(rows)
 
-    def by_base_code(self, base_code: str) -> list[dict]:
-        from elasticsearch.helpers import scan
-
-        if self._live_index() is None:
-            return []
-        query = {"query": {"term": {"base_code": base_code}}}
-        docs = [h["_source"]["doc"] for h in scan(self._es, index=self.alias, query=query, _source=["doc"])]
-        return sorted(docs, key=lambda d: d["实施编码"])
-
     def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport:
         """Merge a checked batch into a NEW index, then swap the alias to it atomically."""
         records = list(records)

@@ -202,11 +202,6 @@ class EmbeddedBackend:
                 "SELECT code, region FROM items WHERE base_code=? ORDER BY code", (base_code,)
             ).fetchall()
 
-    def by_base_code(self, base_code: str) -> list[dict]:
-        with self._lock:
-            rows = self._conn.execute("SELECT doc FROM items WHERE base_code=? ORDER BY code", (base_code,)).fetchall()
-        return [orjson.loads(doc) for (doc,) in rows]
-
     def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport:
         """Store a checked batch in one transaction (version rules apply), then rebuild the index.
 
