@@ -6,6 +6,7 @@ action, not at import time.
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 from typing import Any
@@ -51,7 +52,21 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-class ActionAnswerItem(Action):
+class GuideAction(Action, abc.ABC):
+    """Reads the conversation state, lets the Guide take the turn, utters and sets slots.
+
+    Abstract, so rasa_sdk does not register it as an action of its own.
+    """
+
+    @abc.abstractmethod
+    def take_turn(self, guide: Guide, tracker: Tracker, state: State) -> Turn: ...
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        state = state_of(tracker)
+        return emit(self.take_turn(get_guide(), tracker, State(**state.as_slots())), dispatcher, state)
+
+
+class ActionAnswerItem(GuideAction):
     """Answers one attribute of the item in context (or named in the message).
 
     With no attribute (the citizen only named an item) it gives an overview, or answers the
@@ -63,10 +78,8 @@ class ActionAnswerItem(Action):
     def name(self) -> str:
         return f"action_answer_{self.attribute}" if self.attribute else "action_answer_item"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        state = state_of(tracker)
-        turn = get_guide().ask(_text(tracker), self.attribute, State(**state.as_slots()))
-        return emit(turn, dispatcher, state)
+    def take_turn(self, guide, tracker, state):
+        return guide.ask(_text(tracker), self.attribute, state)
 
 
 class ActionAnswerMaterials(ActionAnswerItem):
@@ -121,46 +134,38 @@ class ActionAnswerOnline(ActionAnswerItem):
     attribute = "online"
 
 
-class ActionChooseOption(Action):
+class ActionChooseOption(GuideAction):
     def name(self) -> str:
         return "action_choose_option"
 
-    def run(self, dispatcher, tracker, domain):
-        state = state_of(tracker)
-        turn = get_guide().choose(_text(tracker), _entity(tracker, "option"), State(**state.as_slots()))
-        return emit(turn, dispatcher, state)
+    def take_turn(self, guide, tracker, state):
+        return guide.choose(_text(tracker), _entity(tracker, "option"), state)
 
 
-class ActionInformRegion(Action):
+class ActionInformRegion(GuideAction):
     def name(self) -> str:
         return "action_inform_region"
 
-    def run(self, dispatcher, tracker, domain):
-        state = state_of(tracker)
-        turn = get_guide().inform_region(_text(tracker), State(**state.as_slots()))
-        return emit(turn, dispatcher, state)
+    def take_turn(self, guide, tracker, state):
+        return guide.inform_region(_text(tracker), state)
 
 
-class ActionCorrectItem(Action):
+class ActionCorrectItem(GuideAction):
     def name(self) -> str:
         return "action_correct_item"
 
-    def run(self, dispatcher, tracker, domain):
-        state = state_of(tracker)
-        turn = get_guide().correct(_text(tracker), State(**state.as_slots()))
-        return emit(turn, dispatcher, state)
+    def take_turn(self, guide, tracker, state):
+        return guide.correct(_text(tracker), state)
 
 
-class ActionFallback(Action):
+class ActionFallback(GuideAction):
     """Low NLU confidence: the index may still know the item; else rephrase, then a human."""
 
     def name(self) -> str:
         return "action_fallback"
 
-    def run(self, dispatcher, tracker, domain):
-        state = state_of(tracker)
-        turn = get_guide().fallback(_text(tracker), State(**state.as_slots()))
-        return emit(turn, dispatcher, state)
+    def take_turn(self, guide, tracker, state):
+        return guide.fallback(_text(tracker), state)
 
 
 class ActionRequestHuman(Action):
