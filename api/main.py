@@ -9,34 +9,52 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from index.backends import open_backend
 from index.search import Searcher
 from index.settings import IndexSettings
 
-from .routers import chat, items
+from .conversation import Conversations
+from .drafts import Drafts
+from .outbox import load_sender
+from .routers import admin, agent, apply, chat, feedback, items, pages, wechat
 from .settings import ApiSettings
+from .store import Store
+
+STATIC_DIR = __import__("pathlib").Path(__file__).parent / "static"
 
 
 def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSettings | None = None) -> FastAPI:
-    api_settings = api_settings or ApiSettings()
+    if api_settings is None:
+        # Tests and deployers that point the index elsewhere keep the channels' data beside it.
+        api_settings = ApiSettings(**({"GUIDE_DATA_DIR": index_settings.data_dir} if index_settings else {}))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         backend = open_backend(index_settings)
+        app.state.settings = api_settings
         app.state.searcher = Searcher(backend)
+        app.state.store = store = Store(api_settings.resolved_database_url())
+        app.state.tokens = {"admin": api_settings.secret("admin_token"), "agent": api_settings.secret("agent_token")}
+        app.state.drafts = Drafts(store, api_settings.secret("secret_key"), api_settings.draft_ttl_hours)
+        app.state.drafts.purge()
+        app.state.sender = load_sender(api_settings.sender, store)
         app.state.rasa = httpx.AsyncClient(base_url=api_settings.rasa_url, timeout=api_settings.rasa_timeout)
+        app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts)
         # Build or load the search index before the first request, not during it.
         backend.analyzer
         try:
             yield
         finally:
             await app.state.rasa.aclose()
+            store.close()
             backend.close()
 
     app = FastAPI(title="广东政务服务办事指南助手", version="0.1.0", lifespan=lifespan)
-    app.include_router(items.router)
-    app.include_router(chat.router)
+    for module in (items, chat, wechat, apply, feedback, agent, admin, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:

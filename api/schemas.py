@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -31,6 +31,8 @@ class ChatIn(BaseModel):
 
     sender: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
     message: Annotated[str, StringConstraints(max_length=2000)]
+    # Which page the turn comes from (web, kiosk); Rasa widgets leave it out.
+    channel: Literal["web", "kiosk"] = "web"
 
 
 class Button(BaseModel):
@@ -43,3 +45,11 @@ class ChatOut(BaseModel):
     text: str | None = None
     buttons: list[Button] | None = None
     custom: dict[str, Any] | None = Field(default=None)
+
+
+class ConversationMessageOut(BaseModel):
+    id: int
+    role: str
+    text: str
+    custom: dict[str, Any] | None = None
+    created_at: float

@@ -3,9 +3,14 @@
     >>> from api.settings import ApiSettings
     >>> ApiSettings().port        # PORT, default 8000
     8000
+
+Every field can be set in the environment with the prefix ``GUIDE_API_`` (``GUIDE_API_ADMIN_TOKEN``).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,10 +19,60 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GUIDE_API_", extra="ignore")
 
+    # Where the default SQLite database and generated secrets live (the index's directory).
+    data_dir: Path = Field(Path("var/data"), validation_alias=AliasChoices("GUIDE_DATA_DIR", "GUIDE_API_DATA_DIR"))
     host: str = "127.0.0.1"
     port: int = Field(8000, validation_alias=AliasChoices("PORT", "GUIDE_API_PORT"))
-    # Public base URL used in links sent out of the page (SMS, WeChat); empty: relative links.
+    # Public base URL used in links sent out of the page (SMS, WeChat, QR codes); empty: the
+    # request's own base URL.
     public_url: str = ""
     # Rasa's REST channel, on loopback (started by api.launcher).
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 10.0
+    # Conversations, drafts, feedback, the hand-off queue: SQLite under GUIDE_DATA_DIR by
+    # default; postgresql://user:pass@host/db in production.
+    database_url: str = ""
+    # Signs draft links and encrypts drafts' personal fields. Empty: a key generated once and
+    # kept in GUIDE_DATA_DIR/secret.key (so links and drafts survive restarts).
+    secret_key: str = ""
+    draft_ttl_hours: float = 72.0
+    # Bearer tokens for /admin and the agent console. Empty: generated once and kept in
+    # GUIDE_DATA_DIR/admin.token and agent.token (printed by the launcher).
+    admin_token: str = ""
+    agent_token: str = ""
+    # WeChat Official Account (公众号) server configuration.
+    wechat_token: str = ""
+    wechat_reply_limit_bytes: int = 2000
+    wechat_deadline_seconds: float = 4.0
+    # The kiosk clears a conversation after this many idle seconds (privacy between citizens).
+    kiosk_idle_seconds: int = 90
+    # Per-sender rate limit: turns per minute.
+    rate_limit_per_minute: int = 30
+    # The SMS / WeChat gateway for messages to citizens, as module:Class; empty: record only.
+    sender: str = ""
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'app.sqlite').resolve()}"
+
+    def secret(self, name: str) -> str:
+        """A configured secret, or one generated once and kept in the data directory."""
+        value = getattr(self, name)
+        if value:
+            return value
+        import secrets
+
+        path = self.data_dir / f"{name.removesuffix('_key').removesuffix('_token')}.{'key' if name.endswith('_key') else 'token'}"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32)
+        # Written before use and private to the owner: a second process reads the same value.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process was first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as out:
+            out.write(value)
+        return value

@@ -269,6 +269,24 @@ def _materials(record: dict, situation: str | None = None) -> list[dict]:
     return kept
 
 
+def checklist(record: dict, situation: str | None = None) -> list[dict]:
+    """The material checklist as data: for a draft, a printable list, a message to the caller.
+
+        >>> checklist({"申请材料": [{"序号": 1, "材料名称": "身份证", "原件": 1, "必要性": "必要"}]})
+        [{'name': '身份证', 'copies': '原件1份', 'necessity': '必要', 'situation': '', 'form': ''}]
+    """
+    return [
+        {
+            "name": _text(entry.get("材料名称")).rstrip("。；;，, ") or "（材料名称未载明）",
+            "copies": _copies_text(entry),
+            "necessity": _text(entry.get("必要性")),
+            "situation": _text(entry.get("适用情形")),
+            "form": _text(entry.get("材料形式")),
+        }
+        for entry in _materials(record, situation)
+    ]
+
+
 def _copies_text(entry: dict) -> str:
     parts = []
     for key in ("原件", "复印件"):

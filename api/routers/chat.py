@@ -1,69 +1,47 @@
 """Chat: Rasa's REST channel format, so existing Rasa chat widgets work against this API.
 
-POST /webhooks/rest/webhook  {"sender": "...", "message": "..."} → [{"recipient_id", "text", "buttons"?}]
+POST /webhooks/rest/webhook  {"sender": "...", "message": "..."} → [{"recipient_id", "text", "buttons"?, "custom"?}]
+GET  /api/conversations/{sender}/messages?after=N   messages from a person (agent) or the system since N
+DELETE /api/conversations/{sender}                  forget a conversation (the kiosk between citizens)
 
-The turn is forwarded to Rasa. When Rasa cannot be reached the citizen still gets an answer:
-the items the index finds for their words, with links to the guides.
+The turn itself is taken by :class:`api.conversation.Conversations`, shared with the WeChat channel.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
-import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Path, Query, Response
 
-from index.errors import BackendUnavailable
+from ..deps import BaseUrlDep, ConversationsDep, StoreDep
+from ..schemas import ChatIn, ChatOut, ConversationMessageOut
 
-from ..deps import SearcherDep
-from ..schemas import ChatIn, ChatOut
-
-logger = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 
-
-def get_rasa(request: Request) -> httpx.AsyncClient:
-    return request.app.state.rasa
-
-
-RasaDep = Annotated[httpx.AsyncClient, Depends(get_rasa)]
+SenderPath = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 @router.post("/webhooks/rest/webhook", response_model=list[ChatOut], response_model_exclude_none=True)
-async def chat_turn(turn: ChatIn, rasa: RasaDep, searcher: SearcherDep) -> list[ChatOut]:
+async def chat_turn(turn: ChatIn, conversations: ConversationsDep, base_url: BaseUrlDep) -> list[ChatOut]:
     """One citizen message; the assistant's replies, in order."""
-    if not turn.message.strip():
-        return [ChatOut(recipient_id=turn.sender, text="请输入您想咨询的事项，比如“办居住证要带什么材料”。")]
-    try:
-        response = await rasa.post("/webhooks/rest/webhook", json={"sender": turn.sender, "message": turn.message})
-        response.raise_for_status()
-        return merge_custom(response.json(), turn.sender)
-    except (httpx.HTTPError, ValueError) as exc:
-        logger.warning("Rasa unavailable, answering from search: %s", exc.__class__.__name__)
-        return _search_answer(turn, searcher)
+    return await conversations.converse(turn.sender, turn.message, channel=turn.channel, base_url=base_url)
 
 
-def merge_custom(messages: list[dict], sender: str) -> list[ChatOut]:
-    """Rasa sends an action's ``custom`` data as a message of its own; attach it to its text."""
-    out: list[ChatOut] = []
-    for message in messages:
-        if "custom" in message and "text" not in message and out and out[-1].custom is None:
-            out[-1].custom = message["custom"]
-            continue
-        out.append(ChatOut.model_validate({**message, "recipient_id": message.get("recipient_id", sender)}))
-    return out
+@router.get("/api/conversations/{sender}/messages", response_model=list[ConversationMessageOut])
+def new_messages(sender: SenderPath, store: StoreDep, after: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+    """What a person (agent) or the system said since message ``after``: the chat page polls this
+    while the conversation is with a person."""
+    return store.transcript(sender, after=after, roles=("agent", "system"))
 
 
-def _search_answer(turn: ChatIn, searcher) -> list[ChatOut]:
-    try:
-        result = searcher.search(turn.message, limit=3)
-    except BackendUnavailable:
-        result = None
-    if result is None or not result.groups:
-        return [ChatOut(recipient_id=turn.sender, text="抱歉，助手暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。")]
-    lines = ["助手暂时无法进行对话，以下是与您的问题相关的事项，点开可查看完整办事指南："]
-    for group in result.groups:
-        hit = group.hits[0]
-        lines.append(f"· {group.name}（{hit.region.removeprefix('广东省')}）：/api/items/{hit.code}/guide")
-    return [ChatOut(recipient_id=turn.sender, text="\n".join(lines))]
+@router.get("/api/conversations/{sender}/status")
+def conversation_status(sender: SenderPath, store: StoreDep) -> dict:
+    conversation = store.conversation(sender)
+    status = conversation["status"] if conversation else "bot"
+    return {"sender": sender, "status": status, "position": store.queue_position(sender)}
+
+
+@router.delete("/api/conversations/{sender}", status_code=204)
+def forget_conversation(sender: SenderPath, store: StoreDep) -> Response:
+    store.forget(sender)
+    return Response(status_code=204)

@@ -1,0 +1,5 @@
+"""admin (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""agent (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

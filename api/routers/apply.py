@@ -1,0 +1,5 @@
+"""apply (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

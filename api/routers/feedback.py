@@ -1,0 +1,5 @@
+"""feedback (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""pages (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

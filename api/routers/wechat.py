@@ -1,0 +1,5 @@
+"""wechat (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,316 @@
+"""Durable state of the channels: conversations and their transcripts, the hand-off queue,
+application drafts, feedback, unanswered questions, messages sent to citizens, WeChat message ids.
+
+    >>> store = Store("sqlite:///var/data/app.sqlite")
+    >>> store.add_message("web-1", "citizen", "办居住证要带什么", channel="web")
+    >>> [m["text"] for m in store.transcript("web-1")]
+    ['办居住证要带什么']
+
+SQLite by default, PostgreSQL through a ``postgresql://`` URL (the same SQLAlchemy Core code).
+Every write commits before the caller acknowledges it; SQLite runs in WAL mode with
+``synchronous=FULL`` so that a kill -9 after the commit loses nothing. Text that citizens typed
+is stored masked (:func:`index.personal.mask`): ID numbers and mobiles never reach these tables in
+clear; a draft's applicant fields are stored encrypted (:mod:`api.drafts`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from index.personal import mask
+
+metadata = sa.MetaData()
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("sender", sa.String(128), primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False, default="web"),
+    # bot: the assistant answers; waiting: queued for a person; human: a person answers.
+    sa.Column("status", sa.String(16), nullable=False, default="bot"),
+    sa.Column("agent", sa.String(64)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("queued_at", sa.Float),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender", sa.String(128), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),  # citizen, bot, agent, system
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("custom", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("sender", sa.String(128)),
+    sa.Column("item_code", sa.String(64), nullable=False),
+    sa.Column("base_code", sa.String(64)),
+    sa.Column("item_name", sa.Text, nullable=False),
+    sa.Column("region", sa.Text),
+    sa.Column("situation", sa.Text),
+    sa.Column("applicant", sa.Text, nullable=False),  # encrypted JSON
+    sa.Column("checklist", sa.Text, nullable=False),  # JSON list
+    sa.Column("online_url", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender", sa.String(128)),
+    sa.Column("item_code", sa.String(64)),
+    sa.Column("helpful", sa.Boolean),
+    sa.Column("rating", sa.Integer),
+    sa.Column("comment", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+unanswered = sa.Table(
+    "unanswered",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender", sa.String(128)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("response", sa.String(64)),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_code", sa.String(64), nullable=False, index=True),
+    sa.Column("item_base", sa.String(64)),
+    sa.Column("response", sa.String(64)),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("recipient", sa.String(128), nullable=False),  # masked
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+wechat_seen = sa.Table(
+    "wechat_seen",
+    metadata,
+    sa.Column("msg_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
+def _engine(url: str) -> sa.engine.Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(connection, _record):
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, future=True, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = _engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # conversations -------------------------------------------------------------------------
+
+    def conversation(self, sender: str) -> dict | None:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(conversations).where(conversations.c.sender == sender)).mappings().first()
+        return dict(row) if row else None
+
+    def _touch(self, db, sender: str, channel: str) -> None:
+        now = time.time()
+        updated = db.execute(
+            conversations.update().where(conversations.c.sender == sender).values(updated_at=now)
+        ).rowcount
+        if not updated:
+            try:
+                with db.begin_nested():
+                    db.execute(
+                        conversations.insert().values(
+                            sender=sender, channel=channel, status="bot", created_at=now, updated_at=now
+                        )
+                    )
+            except IntegrityError:  # created by a concurrent turn
+                pass
+
+    def add_message(self, sender: str, role: str, text: str, custom: dict | None = None, *, channel: str = "web") -> int:
+        """Append to the transcript (masked) and return the message id."""
+        with self.engine.begin() as db:
+            self._touch(db, sender, channel)
+            result = db.execute(
+                messages.insert().values(
+                    sender=sender,
+                    role=role,
+                    text=mask(text or ""),
+                    custom=json.dumps(custom, ensure_ascii=False) if custom else None,
+                    created_at=time.time(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def transcript(self, sender: str, after: int = 0, roles: tuple[str, ...] | None = None, limit: int = 500) -> list[dict]:
+        query = sa.select(messages).where(messages.c.sender == sender, messages.c.id > after)
+        if roles:
+            query = query.where(messages.c.role.in_(roles))
+        with self.engine.connect() as db:
+            rows = db.execute(query.order_by(messages.c.id).limit(limit)).mappings().all()
+        return [{**row, "custom": json.loads(row["custom"]) if row["custom"] else None} for row in rows]
+
+    def set_status(self, sender: str, status: str, *, agent: str | None = None, channel: str = "web") -> None:
+        with self.engine.begin() as db:
+            self._touch(db, sender, channel)
+            values: dict[str, Any] = {"status": status, "agent": agent}
+            if status == "waiting":
+                values["queued_at"] = time.time()
+            db.execute(conversations.update().where(conversations.c.sender == sender).values(**values))
+
+    def queue(self) -> list[dict]:
+        """Conversations waiting for or talking to a person, oldest first."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(conversations)
+                .where(conversations.c.status.in_(("waiting", "human")))
+                .order_by(conversations.c.queued_at)
+            ).mappings().all()
+        return [dict(row) for row in rows]
+
+    def queue_position(self, sender: str) -> int | None:
+        waiting = [c["sender"] for c in self.queue() if c["status"] == "waiting"]
+        return waiting.index(sender) + 1 if sender in waiting else None
+
+    def forget(self, sender: str) -> None:
+        """Remove a conversation and its transcript (the kiosk's reset between citizens)."""
+        with self.engine.begin() as db:
+            db.execute(messages.delete().where(messages.c.sender == sender))
+            db.execute(conversations.delete().where(conversations.c.sender == sender))
+
+    # drafts --------------------------------------------------------------------------------
+
+    def add_draft(self, **values: Any) -> None:
+        with self.engine.begin() as db:
+            db.execute(drafts.insert().values(**values))
+
+    def draft(self, draft_id: str) -> dict | None:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(drafts).where(drafts.c.id == draft_id)).mappings().first()
+        return dict(row) if row else None
+
+    def purge_expired_drafts(self, now: float | None = None) -> int:
+        with self.engine.begin() as db:
+            return db.execute(drafts.delete().where(drafts.c.expires_at < (now or time.time()))).rowcount
+
+    def count_drafts(self) -> int:
+        with self.engine.connect() as db:
+            return int(db.execute(sa.select(sa.func.count()).select_from(drafts)).scalar_one())
+
+    # feedback and oversight -----------------------------------------------------------------
+
+    def add_feedback(self, sender: str | None, item_code: str | None, helpful: bool | None, rating: int | None, comment: str | None) -> int:
+        with self.engine.begin() as db:
+            result = db.execute(
+                feedback.insert().values(
+                    sender=sender, item_code=item_code, helpful=helpful, rating=rating,
+                    comment=mask(comment) if comment else None, created_at=time.time(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def add_unanswered(self, sender: str, text: str, response: str | None) -> None:
+        with self.engine.begin() as db:
+            db.execute(unanswered.insert().values(sender=sender, text=mask(text), response=response, created_at=time.time()))
+
+    def add_answer(self, item_code: str, item_base: str | None, response: str | None) -> None:
+        with self.engine.begin() as db:
+            db.execute(answers.insert().values(item_code=item_code, item_base=item_base, response=response, created_at=time.time()))
+
+    def unanswered_questions(self, limit: int = 100) -> list[dict]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(unanswered).order_by(unanswered.c.id.desc()).limit(limit)).mappings().all()
+        return [dict(row) for row in rows]
+
+    def top_items(self, limit: int = 20) -> list[dict]:
+        count = sa.func.count().label("answers")
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(answers.c.item_code, count).group_by(answers.c.item_code).order_by(count.desc()).limit(limit)
+            ).mappings().all()
+        return [dict(row) for row in rows]
+
+    def ratings(self) -> dict:
+        with self.engine.connect() as db:
+            helpful = db.execute(sa.select(sa.func.count()).where(feedback.c.helpful.is_(True))).scalar_one()
+            unhelpful = db.execute(sa.select(sa.func.count()).where(feedback.c.helpful.is_(False))).scalar_one()
+            rated = db.execute(sa.select(sa.func.count(feedback.c.rating), sa.func.avg(feedback.c.rating))).one()
+            by_item = db.execute(
+                sa.select(
+                    feedback.c.item_code,
+                    sa.func.count().label("votes"),
+                    sa.func.avg(feedback.c.rating).label("average"),
+                ).where(feedback.c.item_code.is_not(None)).group_by(feedback.c.item_code)
+            ).mappings().all()
+        return {
+            "helpful": int(helpful),
+            "unhelpful": int(unhelpful),
+            "ratings": int(rated[0]),
+            "average_rating": round(float(rated[1]), 2) if rated[1] is not None else None,
+            "by_item": [dict(row) | {"average": round(float(row["average"]), 2) if row["average"] is not None else None} for row in by_item],
+        }
+
+    # outbox and WeChat ---------------------------------------------------------------------
+
+    def add_outbox(self, channel: str, recipient: str, text: str) -> int:
+        with self.engine.begin() as db:
+            result = db.execute(outbox.insert().values(channel=channel, recipient=recipient, text=text, created_at=time.time()))
+            return int(result.inserted_primary_key[0])
+
+    def sent(self, limit: int = 100) -> list[dict]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(outbox).order_by(outbox.c.id.desc()).limit(limit)).mappings().all()
+        return [dict(row) for row in rows]
+
+    def first_sighting(self, msg_id: str) -> bool:
+        """True the first time a WeChat MsgId is seen; False for a replay."""
+        try:
+            with self.engine.begin() as db:
+                db.execute(wechat_seen.insert().values(msg_id=msg_id, created_at=time.time()))
+            return True
+        except IntegrityError:
+            return False
+
+
