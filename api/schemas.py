@@ -53,3 +53,81 @@ class ConversationMessageOut(BaseModel):
     text: str
     custom: dict[str, Any] | None = None
     created_at: float
+
+
+class ChecklistEntry(BaseModel):
+    name: str
+    copies: str
+    necessity: str
+    situation: str
+    form: str
+
+
+class ChecklistOut(BaseModel):
+    code: str
+    name: str
+    region: str
+    situation: str | None = None
+    items: list[ChecklistEntry]
+    text: str
+
+
+class ThemeItem(BaseModel):
+    base_code: str
+    name: str
+    code: str
+    regions: int
+
+
+class Theme(BaseModel):
+    theme: str
+    items: list[ThemeItem]
+
+
+class ThemesOut(BaseModel):
+    themes: list[Theme]
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sender: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    item_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    helpful: bool | None = None
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class CreatedOut(BaseModel):
+    id: int
+
+
+class AgentReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class SendChecklistIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["sms", "wechat"]
+    recipient: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+    item_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    situation: Annotated[str, StringConstraints(max_length=50)] | None = None
+
+
+class SentOut(BaseModel):
+    channel: str
+    recipient: str
+    id: int
+    text: str
+
+
+class QueueEntryOut(BaseModel):
+    sender: str
+    channel: str
+    status: str
+    queued_at: float | None
+    position: int | None
+    last_message: str | None

@@ -122,7 +122,8 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _decode(raw: bytes, file: str) -> str | Problem:
+def decode_utf8(raw: bytes, file: str) -> str | Problem:
+    """The text of a file, or the whole-file Problem that says it is not UTF-8."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -147,7 +148,7 @@ def _entries_of_file(name: str, digest=None) -> Iterator[tuple[Any, str] | Probl
             raw = handle.read()
             if digest is not None:
                 digest.update(raw)
-            text = _decode(raw, name)
+            text = decode_utf8(raw, name)
             if isinstance(text, Problem):
                 yield text
                 return

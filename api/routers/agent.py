@@ -1,5 +1,98 @@
-"""agent (being built)."""
+"""The hotline agent's side: the hand-off queue, transcripts, replies, messages to callers.
 
-from fastapi import APIRouter
+Every route needs ``Authorization: Bearer <agent token>`` (or the admin token).
 
-router = APIRouter()
+GET  /api/agent/queue                          conversations waiting for or talking to a person
+GET  /api/agent/conversations/{sender}         the transcript (masked)
+POST /api/agent/conversations/{sender}/reply   {"text"}: answer into the conversation
+POST /api/agent/conversations/{sender}/close   hand the conversation back to the assistant
+POST /api/agent/send                           {"channel","recipient","item_code"}: send the checklist
+GET  /api/agent/sent                           what was sent lately
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response
+
+from index import render
+
+from ..deps import BaseUrlDep, ConversationsDep, RequireAgent, SearcherDep, SenderDep, StoreDep
+from ..outbox import SendError
+from ..schemas import AgentReplyIn, ConversationMessageOut, CreatedOut, QueueEntryOut, SendChecklistIn, SentOut
+
+router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=[RequireAgent])
+SenderPath = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.get("/queue", response_model=list[QueueEntryOut])
+def queue(store: StoreDep) -> list[QueueEntryOut]:
+    waiting = 0
+    entries = []
+    for conversation in store.queue():
+        if conversation["status"] == "waiting":
+            waiting += 1
+        last = store.transcript(conversation["sender"], roles=("citizen",))[-1:]
+        entries.append(
+            QueueEntryOut(
+                sender=conversation["sender"],
+                channel=conversation["channel"],
+                status=conversation["status"],
+                queued_at=conversation["queued_at"],
+                position=waiting if conversation["status"] == "waiting" else None,
+                last_message=last[0]["text"] if last else None,
+            )
+        )
+    return entries
+
+
+@router.get("/conversations/{sender}", response_model=list[ConversationMessageOut])
+def transcript(sender: SenderPath, store: StoreDep) -> list[dict]:
+    if store.conversation(sender) is None:
+        raise HTTPException(status_code=404, detail="没有这个会话")
+    return store.transcript(sender)
+
+
+@router.post("/conversations/{sender}/reply", response_model=CreatedOut)
+async def reply(sender: SenderPath, body: AgentReplyIn, store: StoreDep, conversations: ConversationsDep, outbox: SenderDep) -> CreatedOut:
+    conversation = store.conversation(sender)
+    if conversation is None:
+        raise HTTPException(status_code=404, detail="没有这个会话")
+    message_id = conversations.agent_reply(sender, body.text)
+    if conversation["channel"] == "wechat":
+        # A WeChat citizen is not polling a page: the reply goes out as a customer-service message.
+        await asyncio.to_thread(outbox.send, "wechat", sender, body.text)
+    return CreatedOut(id=message_id)
+
+
+@router.post("/conversations/{sender}/close", status_code=204)
+def close(sender: SenderPath, store: StoreDep, conversations: ConversationsDep) -> Response:
+    if store.conversation(sender) is None:
+        raise HTTPException(status_code=404, detail="没有这个会话")
+    conversations.close_handoff(sender)
+    return Response(status_code=204)
+
+
+@router.post("/send", response_model=SentOut)
+def send_checklist(body: SendChecklistIn, searcher: SearcherDep, outbox: SenderDep, base_url: BaseUrlDep) -> SentOut:
+    """Send the item's material checklist to the caller (SMS to a mobile, or WeChat to an OpenID)."""
+    record = searcher.backend.get(body.item_code)
+    if record is None:
+        raise HTTPException(status_code=404, detail=f"没有实施编码为 {body.item_code} 的事项")
+    region = str(record.get("行政区划", "")).removeprefix("广东省")
+    lines = [f"【{record.get('事项名称', '')}】{region} 申请材料："]
+    lines += render.materials_lines(record, body.situation)
+    lines.append(f"完整办事指南：{base_url}/api/items/{body.item_code}/guide")
+    text = "\n".join(lines)
+    try:
+        sent = outbox.send(body.channel, body.recipient, text)
+    except SendError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return SentOut(channel=sent.channel, recipient=sent.recipient, id=sent.id, text=text)
+
+
+@router.get("/sent")
+def sent(store: StoreDep) -> list[dict]:
+    return store.sent()

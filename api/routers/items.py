@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from index import render
@@ -12,7 +12,8 @@ from index.errors import BackendUnavailable
 from index.search import UnknownRegion
 
 from ..deps import SearcherDep
-from ..schemas import SearchOut, SearchResultOut
+from .. import catalog
+from ..schemas import ChecklistOut, SearchOut, SearchResultOut, ThemesOut
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
@@ -57,6 +58,12 @@ def search_items(
     )
 
 
+@router.get("/themes", response_model=ThemesOut)
+def item_themes(searcher: SearcherDep, request: Request, limit: Annotated[int, Query(ge=1, le=50)] = 8) -> ThemesOut:
+    """Themes (事项主题分类) with their most widely implemented items: the kiosk's home screen."""
+    return catalog.themes(request.app.state, searcher.backend, per_theme=limit)
+
+
 def _record(searcher, code: str) -> dict:
     record = searcher.backend.get(code)
     if record is None:
@@ -74,6 +81,26 @@ def get_item(searcher: SearcherDep, code: str) -> dict:
 def item_guide(searcher: SearcherDep, code: str) -> HTMLResponse:
     """The citizen's 办事指南 as a page."""
     return HTMLResponse(render.guide_html(_record(searcher, code)))
+
+
+@router.get("/{code}/checklist", response_model=ChecklistOut)
+def item_checklist(
+    searcher: SearcherDep,
+    code: str,
+    situation: Annotated[str | None, Query(max_length=50, description="业务办理项，如 补领")] = None,
+) -> ChecklistOut:
+    """The material checklist: to print at a kiosk, to send to a caller, to copy into an answer."""
+    record = _record(searcher, code)
+    lines = render.materials_lines(record, situation)
+    title = f"【{record.get('事项名称', '')}】{str(record.get('行政区划', '')).removeprefix('广东省')} 申请材料清单"
+    return ChecklistOut(
+        code=code,
+        name=record.get("事项名称", ""),
+        region=record.get("行政区划", ""),
+        situation=situation,
+        items=render.checklist(record, situation),
+        text="\n".join([title, *lines]),
+    )
 
 
 @router.get("/{code}/manual", response_class=HTMLResponse)
