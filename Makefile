@@ -49,6 +49,7 @@ test-unit: setup
 test-bot: data model
 	$(RASA) data validate $(RASA_ARGS) --data $(RASA_DATA)
 	$(PY) -m bot.check_stories
+	$(PY) -m bot.check_conversations
 
 # Quality, ours beside the baselines: development sets, then the held-out sets written blind.
 # A deployer's own data: make eval EVAL_ARGS="--items my.jsonl --dialogues my-dialogues.jsonl"

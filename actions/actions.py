@@ -1,6 +1,6 @@
 """Custom actions: read the tracker, call one Guide method, utter responses by name, set slots.
 
-Run with ``rasa run actions --actions actions.actions``. The index is opened on the first
+Run with ``rasa run actions --actions actions`` (this module and actions.apply). The index is opened on the first
 action, not at import time.
 """
 
@@ -169,7 +169,8 @@ class ActionFallback(GuideAction):
 
 
 class ActionRequestHuman(Action):
-    """Hand-off to a person: the hotline and the item's own enquiry phone for now."""
+    """转人工: the API queues the conversation for an agent (``custom.handoff``); the item's own
+    咨询电话 and 12345 are given too, for a citizen who would rather call."""
 
     def name(self) -> str:
         return "action_request_human"
@@ -183,8 +184,7 @@ class ActionRequestHuman(Action):
             record = get_guide().backend.get(state.item_code)
             if record:
                 phones = "、".join(phone_list(record, "咨询电话"))
-        if phones:
-            dispatcher.utter_message(response="utter_human_item_phone", phones=phones)
-        else:
-            dispatcher.utter_message(response="utter_human")
+        response = "utter_human_handoff_item_phone" if phones else "utter_human_handoff"
+        custom = {"response": response, "handoff": True, "item_code": state.item_code, "item_base": state.item_base}
+        dispatcher.utter_message(response=response, json_message=custom, **({"phones": phones} if phones else {}))
         return [SlotSet("misses", 0)]

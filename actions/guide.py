@@ -52,6 +52,8 @@ class State:
     last_attribute: str | None = None
     options: list[dict] | None = None
     misses: int = 0
+    # "consent" while the citizen is asked whether to pre-fill an application for the item.
+    apply_stage: str | None = None
 
     @classmethod
     def from_slots(cls, slots: dict[str, Any]) -> "State":
@@ -131,6 +133,9 @@ class Guide:
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         attributes = _merge_attributes(attribute, result.attributes)
+        if not attributes and state.pending_attribute:
+            # 要带什么材料？→ 哪个事项？→ 补办身份证: the reply names the item of the open question.
+            attributes = state.pending_attribute.split(",")
         state = self._with_region(state, result)
         if result.query.empty:
             if state.item_base:
@@ -390,6 +395,8 @@ class Guide:
         state.item_code, state.item_base = code, record["基本编码"]
         state.pending_attribute, state.options, state.misses = None, None, 0
         asked = [a for a in attributes if a] or [None]
+        if "apply" in asked:
+            return self._offer_application(record, state)
         if asked[0]:
             state.last_attribute = asked[0]
         link = self.guide_link.format(code=code)
@@ -398,6 +405,12 @@ class Guide:
             answer = answer_for(record, attribute or "overview", link=link)
             says.append(Say(answer.response, answer.values, [] if attribute else _follow_up_buttons()))
         return Turn(says, state)
+
+    def _offer_application(self, record: dict, state: State) -> Turn:
+        """Ask consent before any personal data is asked for (the form comes after 同意)."""
+        state.apply_stage = "consent"
+        values = {"item": record["事项名称"], "place": _short_region(record.get("行政区划", ""))}
+        return Turn([Say("utter_apply_consent", values, _consent_buttons())], state)
 
     def _region_with_item(self, candidates, base_code: str) -> str:
         """Of several places with the name the citizen used, the one where the item is handled."""
@@ -462,6 +475,10 @@ class Guide:
         words = [t for t, _ in self.searcher.analyze(text).terms.get("name", []) if len(t) >= 2]
         holding = [o for o in options if words and all(w in normalize(o["title"]) for w in words)]
         return holding[0] if len(holding) == 1 else None
+
+
+def _consent_buttons() -> list[dict]:
+    return [{"title": "同意，开始填写", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
 
 
 def _joined(attributes: list[str | None]) -> str | None:

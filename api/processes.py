@@ -28,7 +28,7 @@ class ServiceFailed(RuntimeError):
 
 
 def rasa_actions(port: int = 5055) -> tuple[str, list[str], str, float]:
-    return ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions.actions", "-p", str(port)],
+    return ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(port)],
             f"http://127.0.0.1:{port}/health", 120)
 
 

@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from actions import actions as module  # noqa: E402
+from actions import apply as apply_module  # noqa: E402
 from actions.guide import Guide  # noqa: E402
 from index.backends.embedded import EmbeddedBackend  # noqa: E402
 from index.loader import read_batch  # noqa: E402
@@ -102,19 +103,23 @@ def test_fallback_twice_offers_a_human():
     assert [m["response"] for m in messages] == ["utter_offer_human"]
 
 
-def test_human_gives_the_items_enquiry_phone():
+def test_human_handoff_joins_the_queue_and_gives_the_items_enquiry_phone():
     _, slots = run(module.ActionAnswerMaterials(), tracker("南海区补办身份证要带什么", "ask_materials"))
     messages, _ = run(module.ActionRequestHuman(), tracker("转人工", "request_human", slots))
-    assert [m["response"] for m in messages] == ["utter_human_item_phone"]
+    assert [m["response"] for m in messages] == ["utter_human_handoff_item_phone"]
+    assert messages[0]["custom"]["handoff"] is True and messages[0]["custom"]["item_code"] == slots["item_code"]
 
 
 def test_every_action_of_the_domain_is_implemented_and_every_response_exists():
     # as rasa_sdk registers them: every concrete Action subclass of the module
     implemented = {
-        cls().name() for cls in _all_actions(Action) if cls.__module__ == module.__name__ and not inspect.isabstract(cls)
+        cls().name()
+        for cls in _all_actions(Action)
+        if cls.__module__ in (module.__name__, apply_module.__name__) and not inspect.isabstract(cls)
     }
     assert set(DOMAIN["actions"]) == implemented
-    code = "\n".join(p.read_text("utf-8") for p in [ROOT / "actions" / "guide.py", ROOT / "actions" / "actions.py", ROOT / "index" / "answers.py"])
+    sources = ["actions/guide.py", "actions/actions.py", "actions/apply.py", "index/answers.py"]
+    code = "\n".join((ROOT / p).read_text("utf-8") for p in sources)
     used = set(re.findall(r'"(utter_[a-z_]+)"', code))
     assert used <= set(DOMAIN["responses"]), used - set(DOMAIN["responses"])
 

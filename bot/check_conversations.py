@@ -1,0 +1,118 @@
+"""Whole conversations through the running stack: API → Rasa → action server → index, and back.
+
+    python -m bot.check_conversations      # part of `make test`, after training; exit 1 on failure
+
+Starts the action server, Rasa and the API on loopback (as `make run` does, on other ports) over
+the index in GUIDE_DATA_DIR, then plays scripted conversations and checks, by response name and by
+what reached the store, the flows that only the whole stack shows: the application hand-off
+(consent, form, validation, draft, the apply page) and the hand-off to a person (queue, agent
+reply, back to the assistant).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+
+import httpx
+
+from api.processes import Services, api_server, rasa_actions, rasa_server
+from api.settings import ApiSettings
+
+API_PORT = int(os.environ.get("CHECK_API_PORT", "8765"))
+
+
+class Failed(AssertionError):
+    pass
+
+
+class Citizen:
+    def __init__(self, client: httpx.Client):
+        self.client = client
+        self.sender = f"check-{uuid.uuid4().hex}"
+
+    def say(self, text: str) -> list[dict]:
+        response = self.client.post("/webhooks/rest/webhook", json={"sender": self.sender, "message": text})
+        if response.status_code != 200:
+            raise Failed(f"{text!r}: HTTP {response.status_code} {response.text[:200]}")
+        return response.json()
+
+    def expect(self, text: str, *responses: str) -> list[dict]:
+        replies = self.say(text)
+        said = [(r.get("custom") or {}).get("response") for r in replies]
+        if [s for s in said if s] != list(responses):
+            raise Failed(f"{text!r}: expected {list(responses)}, got {said} — {[r.get('text') for r in replies]}")
+        print(f"  ✓ {text} → {', '.join(responses)}")
+        return replies
+
+
+def check_application(client: httpx.Client) -> None:
+    print("application hand-off:")
+    citizen = Citizen(client)
+    citizen.expect("我想申请补办身份证，南海区的", "utter_apply_consent")
+    replies = citizen.say("同意")
+    said = [(r.get("custom") or {}).get("response") for r in replies]
+    if said == ["utter_ask_applicant_situation"]:
+        citizen.expect("1", "utter_ask_applicant_name")
+    elif said != ["utter_ask_applicant_name"]:
+        raise Failed(f"同意: expected the form to ask, got {said}")
+    citizen.expect("我叫张三", "utter_ask_applicant_mobile")
+    citizen.expect("12345", "utter_invalid_mobile", "utter_ask_applicant_mobile")
+    citizen.expect("13800138000", "utter_ask_applicant_id_number")
+    citizen.expect("110105194912310021", "utter_invalid_id_number", "utter_ask_applicant_id_number")
+    [ready] = citizen.expect("11010519491231002X", "utter_apply_ready")
+    url = ready["custom"]["apply"]["url"]
+    page = client.get(url)
+    if page.status_code != 200 or 'value="张三"' not in page.text or "11010519491231002X" not in page.text:
+        raise Failed(f"the apply page {url} does not show the pre-filled form ({page.status_code})")
+    print(f"  ✓ {url} shows the pre-filled form")
+    # The fields were forgotten with the draft: a second application asks again.
+    citizen.expect("我还想申请南海区的居住证", "utter_apply_consent")
+    citizen.expect("不用了", "utter_apply_declined")
+
+    print("application stopped half-way:")
+    citizen = Citizen(client)
+    citizen.expect("帮我申请南海区补办身份证", "utter_apply_consent")
+    citizen.say("同意")
+    citizen.expect("不办了", "utter_apply_cancelled")
+    citizen.expect("南海区补办身份证要带什么", "utter_materials")
+
+
+def check_handoff(client: httpx.Client, agent_token: str) -> None:
+    print("hand-off to a person:")
+    citizen = Citizen(client)
+    citizen.expect("南海区补办身份证要带什么", "utter_materials")
+    [handoff] = citizen.expect("转人工", "utter_human_handoff_item_phone")
+    if handoff["custom"].get("handoff") != "waiting":
+        raise Failed(f"转人工 did not join the queue: {handoff['custom']}")
+    headers = {"Authorization": f"Bearer {agent_token}"}
+    queue = client.get("/api/agent/queue", headers=headers).json()
+    if citizen.sender not in [q["sender"] for q in queue]:
+        raise Failed("the conversation is not in the agent queue")
+    reply = client.post(f"/api/agent/conversations/{citizen.sender}/reply", json={"text": "您好，人工客服为您服务"}, headers=headers)
+    news = client.get(f"/api/conversations/{citizen.sender}/messages").json()
+    if reply.status_code != 200 or [m["text"] for m in news if m["role"] == "agent"] != ["您好，人工客服为您服务"]:
+        raise Failed("the agent's reply did not reach the conversation")
+    print("  ✓ queued, the agent replied, the citizen's page can fetch it")
+    client.post(f"/api/agent/conversations/{citizen.sender}/close", headers=headers)
+    citizen.expect("那要多久", "utter_time_limit")
+
+
+def main() -> int:
+    settings = ApiSettings()
+    with Services() as services:
+        services.start_all(rasa_actions(), rasa_server(), api_server("127.0.0.1", API_PORT))
+        with httpx.Client(base_url=f"http://127.0.0.1:{API_PORT}", timeout=30) as client:
+            try:
+                check_application(client)
+                check_handoff(client, settings.secret("agent_token"))
+            except Failed as exc:
+                print(f"conversation checks: FAILED: {exc}", file=sys.stderr)
+                return 1
+    print("conversation checks: passed", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
