@@ -90,6 +90,16 @@ class Services:
             time.sleep(0.5)
         raise ServiceFailed(f"{name} did not answer {url} within {seconds:.0f} s; see var/log/{name}.log")
 
+    def restart(self, name: str, args: list[str], health: str, seconds: float) -> None:
+        """Stop one service (as a crash would: SIGKILL) and start it again."""
+        for index, (child, proc) in enumerate(self.children):
+            if child == name:
+                proc.kill()
+                proc.wait()
+                del self.children[index]
+                break
+        self.start(name, args, health, seconds)
+
     def first_exited(self) -> str | None:
         return next((name for name, proc in self.children if proc.poll() is not None), None)
 

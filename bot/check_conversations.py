@@ -11,6 +11,7 @@ reply, back to the assistant).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -59,7 +60,7 @@ def check_application(client: httpx.Client) -> None:
         raise Failed(f"同意: expected the form to ask, got {said}")
     citizen.expect("我叫张三", "utter_ask_applicant_mobile")
     citizen.expect("12345", "utter_invalid_mobile", "utter_ask_applicant_mobile")
-    citizen.expect("13800138000", "utter_ask_applicant_id_number")
+    citizen.expect("137 1234 5678", "utter_ask_applicant_id_number")
     citizen.expect("110105194912310021", "utter_invalid_id_number", "utter_ask_applicant_id_number")
     [ready] = citizen.expect("11010519491231002X", "utter_apply_ready")
     url = ready["custom"]["apply"]["url"]
@@ -99,6 +100,31 @@ def check_handoff(client: httpx.Client, agent_token: str) -> None:
     citizen.expect("那要多久", "utter_time_limit")
 
 
+def check_restart(client: httpx.Client, services: Services) -> None:
+    print("Rasa killed (-9) and restarted in the middle of a conversation:")
+    citizen = Citizen(client)
+    citizen.expect("我想办居住证，要带什么材料？", "utter_ask_region")
+    services.restart(*rasa_server())
+    # The pending question and the offered regions come back from the tracker store.
+    citizen.expect("桂城", "utter_materials")
+    citizen.expect("那要多久", "utter_time_limit")
+
+
+def check_tracker_privacy() -> None:
+    """After the application flow, the conversation store holds no ID number or mobile in clear."""
+    import sqlalchemy as sa
+
+    from bot.tracker_store import default_url
+
+    url = os.environ.get("GUIDE_TRACKER_DB_URL") or default_url()
+    with sa.create_engine(url).connect() as db:
+        stored = "\n".join(row[0] for row in db.exec_driver_sql("SELECT data FROM events"))
+    for secret in ("11010519491231002X", "13712345678", "110105194912310021"):
+        if secret in stored or json.dumps(secret) in stored:
+            raise Failed(f"the tracker store keeps {secret[:3]}… in clear")
+    print("tracker store: no ID number or mobile in clear")
+
+
 def main() -> int:
     settings = ApiSettings()
     with Services() as services:
@@ -106,7 +132,9 @@ def main() -> int:
         with httpx.Client(base_url=f"http://127.0.0.1:{API_PORT}", timeout=30) as client:
             try:
                 check_application(client)
+                check_tracker_privacy()
                 check_handoff(client, settings.secret("agent_token"))
+                check_restart(client, services)
             except Failed as exc:
                 print(f"conversation checks: FAILED: {exc}", file=sys.stderr)
                 return 1
