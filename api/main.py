@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from index.backends import open_backend
+from index.errors import BackendUnavailable
 from index.search import Searcher
 from index.settings import IndexSettings
 
@@ -22,7 +25,8 @@ from .routers import admin, agent, apply, chat, feedback, items, pages, wechat
 from .settings import ApiSettings
 from .store import Store
 
-STATIC_DIR = __import__("pathlib").Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).parent / "static"
+logger = logging.getLogger(__name__)
 
 
 def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSettings | None = None) -> FastAPI:
@@ -42,8 +46,12 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.sender = load_sender(api_settings.sender, store)
         app.state.rasa = httpx.AsyncClient(base_url=api_settings.rasa_url, timeout=api_settings.rasa_timeout)
         app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts)
-        # Build or load the search index before the first request, not during it.
-        backend.analyzer
+        # Build or load the search index before the first request, not during it. A search
+        # service that is down now must not stop the API: chat answers politely until it is back.
+        try:
+            backend.analyzer
+        except BackendUnavailable as exc:
+            logger.warning("search backend unavailable at start, will retry on use: %s", exc)
         try:
             yield
         finally:
