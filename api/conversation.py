@@ -30,6 +30,7 @@ from index.personal import mask
 from index.search import Searcher
 
 from .drafts import Drafts
+from .ratelimit import RateLimiter
 from .schemas import ChatOut
 from .store import Store
 
@@ -46,20 +47,26 @@ UNANSWERED = {"utter_out_of_scope", "utter_offer_human", "utter_item_not_found",
 _LEAVE_QUEUE = re.compile(r"取消(转)?人工|返回(智能)?助手|结束人工|不用人工|唔使人工")
 
 EMPTY_MESSAGE = "请输入您想咨询的事项，比如“办居住证要带什么材料”。"
+RATE_LIMITED = "您发送得太快了，请等 {seconds} 秒左右再发。"
 RASA_DOWN_NO_RESULTS = "抱歉，助手暂时无法回答，请稍后再试，或拨打 12345 政务服务便民热线。"
 
 
 class Conversations:
-    def __init__(self, store: Store, searcher: Searcher, rasa: httpx.AsyncClient, drafts: Drafts):
+    def __init__(self, store: Store, searcher: Searcher, rasa: httpx.AsyncClient, drafts: Drafts, limiter: RateLimiter | None = None):
         self.store = store
         self.searcher = searcher
         self.rasa = rasa
         self.drafts = drafts
+        self.limiter = limiter or RateLimiter(per_minute=0, burst=1)
 
     async def converse(self, sender: str, message: str, *, channel: str = "web", base_url: str = "") -> list[ChatOut]:
         """The replies to one citizen message, in order."""
         if not message.strip():
             return [ChatOut(recipient_id=sender, text=EMPTY_MESSAGE)]
+        if not self.limiter.allow(sender):
+            # Not recorded, not forwarded: a flood costs one dictionary lookup per message.
+            wait = max(1, round(self.limiter.retry_after(sender)))
+            return [ChatOut(recipient_id=sender, text=RATE_LIMITED.format(seconds=wait), custom={"response": "rate_limited"})]
         self.store.add_message(sender, "citizen", message, channel=channel)
         conversation = self.store.conversation(sender)
         if conversation and conversation["status"] in ("waiting", "human"):

@@ -21,6 +21,7 @@ from index.settings import IndexSettings
 from .conversation import Conversations
 from .drafts import Drafts
 from .outbox import load_sender
+from .ratelimit import RateLimiter
 from .routers import admin, agent, apply, chat, feedback, items, pages, wechat
 from .settings import ApiSettings
 from .store import Store
@@ -45,7 +46,8 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.drafts.purge()
         app.state.sender = load_sender(api_settings.sender, store)
         app.state.rasa = httpx.AsyncClient(base_url=api_settings.rasa_url, timeout=api_settings.rasa_timeout)
-        app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts)
+        limiter = RateLimiter(api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
+        app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts, limiter)
         # Build or load the search index before the first request, not during it. A search
         # service that is down now must not stop the API: chat answers politely until it is back.
         try:

@@ -46,8 +46,9 @@ class ApiSettings(BaseSettings):
     wechat_deadline_seconds: float = 4.0
     # The kiosk clears a conversation after this many idle seconds (privacy between citizens).
     kiosk_idle_seconds: int = 90
-    # Per-sender rate limit: turns per minute.
-    rate_limit_per_minute: int = 30
+    # Per-sender rate limit: turns per minute, and how many at once (0 turns the limit off).
+    rate_limit_per_minute: float = 30
+    rate_limit_burst: int = 10
     # The SMS / WeChat gateway for messages to citizens, as module:Class; empty: record only.
     sender: str = ""
 

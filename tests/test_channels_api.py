@@ -319,3 +319,36 @@ def test_store_is_durable_across_instances(tmp_path):
     Store(url).add_message("a", "citizen", "你好")
     assert [m["text"] for m in Store(url).transcript("a")] == ["你好"]
     assert Store(url).first_sighting("m1") and not Store(url).first_sighting("m1")
+
+
+# --- rate limiting -----------------------------------------------------------------------------
+
+
+def test_one_sender_flooding_is_limited_politely_and_others_are_not(tmp_path, mini_corpus, rasa):
+    EmbeddedBackend(tmp_path).apply(mini_corpus)
+    client = make_client(tmp_path, rasa, rate_limit_per_minute=6, rate_limit_burst=3)
+    try:
+        replies = [say(client, f"问题{n}", sender="flood")[0] for n in range(6)]
+        assert [r.get("custom", {}).get("response") == "rate_limited" for r in replies] == [False] * 3 + [True] * 3
+        assert "太快" in replies[-1]["text"]
+        assert len(rasa.received) == 3  # the flood never reached the dialogue
+        assert say(client, "你好", sender="calm")[0]["text"] == "好的"
+        assert len(client.app.state.store.transcript("flood")) == 6  # 3 turns, 3 replies
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_rate_limiter_refills():
+    from api.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(per_minute=60, burst=2, clock=lambda: now[0])
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+    assert 0.9 < limiter.retry_after("a") <= 1.0
+    now[0] += 1.0
+    assert limiter.allow("a") and not limiter.allow("a")
+    assert RateLimiter(per_minute=0, burst=0).allow("a")  # off
+    small = RateLimiter(per_minute=60, burst=1, max_keys=2, clock=lambda: now[0])
+    for key in "abc":
+        small.allow(key)
+    assert len(small._buckets) == 2
