@@ -56,7 +56,8 @@ def apply_page(token: TokenPath, drafts: DraftsDep) -> HTMLResponse:
     html = render_page(
         "apply.html",
         draft=draft,
-        applicant=draft["applicant"],
+        # A field the conversation did not collect is an empty input, not an error.
+        applicant={key: str(draft["applicant"].get(key) or "") for key in ("name", "mobile", "id_number")},
         checklist=draft["checklist"],
         region=(draft["region"] or "").removeprefix("广东省"),
         online_href=_safe_url(draft["online_url"]),
