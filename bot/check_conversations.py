@@ -125,6 +125,25 @@ def check_tracker_privacy() -> None:
     print("tracker store: no ID number or mobile in clear")
 
 
+def check_load(services: Services) -> None:
+    """50 conversations for LOAD_SECONDS (default 60) with a flooder, at the default rate limit."""
+    import asyncio
+
+    from bot.loadtest import run_load
+
+    for name in ("GUIDE_API_RATE_LIMIT_PER_MINUTE", "GUIDE_API_RATE_LIMIT_BURST"):
+        services.env.pop(name, None)
+    services.restart(*api_server("127.0.0.1", API_PORT))
+    seconds = float(os.environ.get("LOAD_SECONDS", "60"))
+    print(f"load: 50 conversations for {seconds:.0f} s, one sender flooding:")
+    result = asyncio.run(run_load(f"http://127.0.0.1:{API_PORT}", concurrency=50, seconds=seconds))
+    print(result.table(50))
+    if result.errors:
+        raise Failed(f"{len(result.errors)} citizen turns failed under load, e.g. {result.errors[:3]}")
+    if not result.flood_limited:
+        raise Failed("the flooding sender was never rate limited")
+
+
 def main() -> int:
     settings = ApiSettings()
     # Scripted citizens type faster than people: a higher per-sender limit than the default.
@@ -136,6 +155,7 @@ def main() -> int:
                 check_tracker_privacy()
                 check_handoff(client, settings.secret("agent_token"))
                 check_restart(client, services)
+                check_load(services)
             except Failed as exc:
                 print(f"conversation checks: FAILED: {exc}", file=sys.stderr)
                 return 1
