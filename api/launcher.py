@@ -24,7 +24,17 @@ def main() -> int:
     try:
         print("starting the action server and Rasa (Rasa loads its model in about 20 s) …", flush=True)
         services.start_all(rasa_actions(), rasa_server(), api_server(settings.host, settings.port))
-        print(f"ready: http://{settings.host}:{settings.port}/  (logs in var/log/)", flush=True)
+        base = f"http://{settings.host}:{settings.port}"
+        print(
+            f"ready (logs in var/log/):\n"
+            f"  web chat       {base}/\n"
+            f"  kiosk          {base}/kiosk\n"
+            f"  agent console  {base}/agent   token: {settings.secret('agent_token')}\n"
+            f"  admin          {base}/admin   token: {settings.secret('admin_token')}\n"
+            f"  API docs       {base}/docs\n"
+            f"  WeChat         {base}/wechat  {'(token set)' if settings.wechat_token else '(set GUIDE_API_WECHAT_TOKEN to enable)'}",
+            flush=True,
+        )
         while (stopped := services.first_exited()) is None:
             time.sleep(1)
         print(f"{stopped} exited; stopping. See var/log/{stopped}.log", file=sys.stderr)
