@@ -16,9 +16,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from index.backends import open_backend
+from index.errors import BackendUnavailable
 from index.search import Searcher
 
-from .guide import Guide, State, Turn
+from .guide import Guide, Say, State, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,14 @@ class GuideAction(Action, abc.ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         state = state_of(tracker)
-        return emit(self.take_turn(get_guide(), tracker, State(**state.as_slots())), dispatcher, state)
+        try:
+            turn = self.take_turn(get_guide(), tracker, State(**state.as_slots()))
+        except BackendUnavailable as exc:
+            # The Guide catches failed searches; a record read can fail too (a cluster going down
+            # mid-turn): the citizen hears that the service is down, the state is kept.
+            logger.warning("search backend unavailable during %s: %s", self.name(), exc)
+            turn = Turn([Say("utter_service_unavailable")], State(**state.as_slots()))
+        return emit(turn, dispatcher, state)
 
 
 class ActionAnswerItem(GuideAction):
@@ -181,7 +189,10 @@ class ActionRequestHuman(Action):
         if state.item_code:
             from index.render import phones as phone_list
 
-            record = get_guide().backend.get(state.item_code)
+            try:
+                record = get_guide().backend.get(state.item_code)
+            except BackendUnavailable:
+                record = None  # the hand-off still works; only the item's own phone is missing
             if record:
                 phones = "、".join(phone_list(record, "咨询电话"))
         response = "utter_human_handoff_item_phone" if phones else "utter_human_handoff"

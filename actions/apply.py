@@ -20,6 +20,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from index.errors import BackendUnavailable
 from index.personal import normalize_id_number, normalize_mobile, valid_id_number, valid_mobile
 
 from .actions import GuideAction, _text, get_guide, state_of
@@ -43,8 +44,12 @@ def _situations(record: dict | None) -> list[str]:
 
 
 def _record(tracker: Tracker) -> dict | None:
+    """The record in context; None also when the index is down (the form then says so)."""
     code = tracker.get_slot("item_code")
-    return get_guide().backend.get(code) if code else None
+    try:
+        return get_guide().backend.get(code) if code else None
+    except BackendUnavailable:
+        return None
 
 
 def _cancelled(tracker: Tracker) -> bool:

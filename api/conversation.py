@@ -19,6 +19,7 @@ Questions the assistant could not answer are logged for the admin page.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -77,7 +78,7 @@ class Conversations:
             replies = merge_custom(response.json(), sender)
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("Rasa unavailable, answering from search: %s", exc.__class__.__name__)
-            replies = self.search_answer(sender, message, base_url)
+            replies = await asyncio.to_thread(self.search_answer, sender, message, base_url)
         for reply in replies:
             self._follow_up(sender, message, reply, channel, base_url)
             self.store.add_message(sender, "bot", reply.text or "", reply.custom, channel=channel)
@@ -113,10 +114,13 @@ class Conversations:
 
     def _make_draft(self, sender: str, reply: ChatOut, custom: dict, base_url: str) -> None:
         request = custom["apply"]
-        record = self.searcher.backend.get(str(request.get("item_code", "")))
+        try:
+            record = self.searcher.backend.get(str(request.get("item_code", "")))
+        except BackendUnavailable:
+            record = None
         applicant = {k: str(v) for k, v in (request.get("applicant") or {}).items() if v}
         if record is None:
-            reply.text = "抱歉，没能生成申请草稿：事项已不在索引中。请稍后再试或拨打 12345。"
+            reply.text = "抱歉，暂时没能生成申请草稿，请稍后再说一次“我要申请”，或拨打 12345。"
             reply.custom = {"response": "utter_apply_failed"}
             return
         token = self.drafts.create(record, applicant, situation=request.get("situation"), sender=sender)

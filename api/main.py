@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from index.backends import open_backend
@@ -65,6 +66,12 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
     for module in (items, chat, wechat, apply, feedback, agent, admin, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(BackendUnavailable)
+    async def search_unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
+        # Any route that reads the index while it is down: a clear 503, never a 500.
+        logger.warning("search backend unavailable: %s", exc)
+        return JSONResponse({"detail": "检索服务暂时不可用，请稍后再试"}, status_code=503, headers={"Retry-After": "5"})
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:

@@ -24,4 +24,10 @@ class IndexSettings(BaseSettings):
     )
     # The alias that always points at the live index; reloads build '<alias>-<timestamp>' and swap.
     elasticsearch_alias: str = "guide-items"
+    # Seconds each request to Elasticsearch may take: loads and whole-index reads…
     elasticsearch_timeout: float = 5.0
+    # …and what a citizen waits for (search, a record, the lexicon): short enough that a chat
+    # turn or a WeChat passive reply (4 s deadline) can still say "please try later" in time.
+    elasticsearch_search_timeout: float = 2.0
+    # After a failure, calls fail at once for this many seconds, then one tries again (0: off).
+    elasticsearch_retry_after: float = 1.0

@@ -19,6 +19,8 @@ def open_backend(settings: IndexSettings | None = None) -> Backend:
             settings.elasticsearch_url,
             alias=settings.elasticsearch_alias,
             timeout=settings.elasticsearch_timeout,
+            search_timeout=settings.elasticsearch_search_timeout,
+            retry_after=settings.elasticsearch_retry_after,
         )
     from .embedded import EmbeddedBackend
 

@@ -20,12 +20,20 @@ names) is kept in the index's mapping ``_meta``, so every process analyses with 
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from ..analysis import ALL_FIELDS, Analyzer, lexicon_from
 from ..errors import BackendUnavailable
 from .base import Group, Hit, LoadReport, RegionScope, SearchRequest, plan_changes, region_chain, search_fields
+
+logger = logging.getLogger(__name__)
+
+# How long a scroll (reading every record, or every implementation of an item) stays open between pages.
+_SCROLL = "2m"
 
 _KEEP = ["code", "base_code", "name", "region", "body", "region_code", "region_chain", "own_level"]
 
@@ -140,75 +148,248 @@ def region_match(source: dict, scope: RegionScope | None) -> str | None:
 
 
 class ElasticBackend:
-    """Records and search in Elasticsearch behind an alias; same interface as EmbeddedBackend."""
+    """Records and search in Elasticsearch behind an alias; same interface as EmbeddedBackend.
+
+    Elasticsearch down, slow or answering nonsense is always :class:`BackendUnavailable`, after
+    at most one timeout, and the backend recovers by itself when the cluster is back:
+
+    - Two timeouts. ``search_timeout`` (default 2 s) bounds what a citizen waits for: search,
+      get, implementations, count and the lexicon; a chat turn or a WeChat passive reply (4 s
+      deadline) must still be able to say "please try later" in time. ``timeout`` (5 s) bounds
+      each request of a load and of reading every record (the themes page, ``apply``).
+    - Retries set on purpose (the client's defaults would multiply the wait): a timeout is never
+      retried (a retry would double what the citizen waits for a server that is already slow);
+      a connection error is retried once (a refused connection fails in a millisecond, and a
+      kept-alive connection closed by a proxy must not look like an outage); error statuses are
+      not retried on the search path (503 from a sick cluster is an answer, not a blip), loads
+      retry 429/502/503/504 once.
+    - A short circuit breaker: after a failure, calls fail at once for ``retry_after`` seconds
+      (default 1 s) instead of each waiting for the timeout again (a turn makes several calls,
+      and many citizens ask at once); then one call tries the cluster again, and the first
+      success closes it.
+    - The lexicon (user dictionary) is read from the live index's mapping ``_meta`` and checked
+      every second; a failed read is never kept: without a lexicon yet, the next call tries
+      again; with one, the last good one is used until the cluster answers again.
+    - Responses that are not what Elasticsearch sends (HTML from a proxy, truncated JSON, a
+      body of the wrong shape) are unavailability too, never a KeyError or TypeError.
+    """
 
     name = "elasticsearch"
+    # How often the live index's generation (and so the lexicon) is checked, in seconds.
+    lexicon_recheck = 1.0
 
-    def __init__(self, url: str, *, alias: str = "guide-items", timeout: float = 5.0, client=None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        alias: str = "guide-items",
+        timeout: float = 5.0,
+        search_timeout: float | None = 2.0,
+        retry_after: float = 1.0,
+        client=None,
+    ):
         from elasticsearch import Elasticsearch
 
         self.alias = alias
-        self._client = client or Elasticsearch(url)
-        self._es = self._client.options(request_timeout=timeout)
+        self.timeout = timeout
+        self.search_timeout = min(search_timeout, timeout) if search_timeout else timeout
+        self.retry_after = retry_after
+        self._client = client or Elasticsearch(url, request_timeout=timeout)
+        # loads and whole-index reads
+        self._es = self._client.options(
+            request_timeout=timeout, max_retries=1, retry_on_timeout=False, retry_on_status=(429, 502, 503, 504)
+        )
+        # what a citizen waits for
+        self._fast = self._client.options(
+            request_timeout=self.search_timeout, max_retries=1, retry_on_timeout=False, retry_on_status=()
+        )
         self._analyzer: Analyzer | None = None
         self._generation: int | None = None
         self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._down_until = 0.0  # monotonic time until which calls fail at once; 0: closed
+        self._down_reason = ""
+
+    # -- failures ---------------------------------------------------------------------------------
+
+    def _admit(self) -> None:
+        """Fail at once while the breaker is open; let one call through when it is time to retry."""
+        if not self._down_until:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if not self._down_until:
+                return
+            if now < self._down_until:
+                raise BackendUnavailable(
+                    f"Elasticsearch 暂时不可用（{self._down_reason}），{self._down_until - now:.1f} 秒后重试"
+                )
+            # This call probes; the others keep failing fast while it runs.
+            self._down_until = now + self.retry_after if self.retry_after > 0 else 0.0
+
+    def _trip(self, reason: str) -> None:
+        logger.warning("Elasticsearch unavailable: %s", reason)
+        if self.retry_after > 0:
+            with self._lock:
+                self._down_until = time.monotonic() + self.retry_after
+                self._down_reason = reason[:200]
+
+    def _answered(self) -> None:
+        if self._down_until:
+            with self._lock:
+                self._down_until = 0.0
+            logger.warning("Elasticsearch answers again")
+
+    @contextmanager
+    def _guard(self):
+        """Map every way a request to Elasticsearch can fail to BackendUnavailable.
+
+        A 404 passes as NotFoundError (the alias or the index does not exist: not a failure).
+        """
+        from elasticsearch import ApiError, ConnectionTimeout, TransportError
+
+        self._admit()
+        try:
+            yield
+        except ConnectionTimeout as exc:  # slow: no answer within the timeout
+            self._trip("超时")
+            raise BackendUnavailable(f"Elasticsearch 超时未响应：{exc}") from exc
+        except TransportError as exc:  # connection refused or reset; a body that is not JSON
+            self._trip(exc.__class__.__name__)
+            raise BackendUnavailable(f"Elasticsearch 无法连接或响应无法解读：{exc}") from exc
+        except ApiError as exc:
+            status = getattr(getattr(exc, "meta", None), "status", None)
+            if status == 404:
+                self._answered()
+                raise
+            if status is None or status >= 500 or status == 429 or status < 300:  # < 300: not Elasticsearch
+                self._trip(f"HTTP {status}")
+            raise BackendUnavailable(f"Elasticsearch 出错（HTTP {status}）：{exc}") from exc
+        self._answered()
+
+    @contextmanager
+    def _reading(self):
+        """Reading a response: one of the wrong shape (a proxy's page, an empty body) is a failure too."""
+        try:
+            yield
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            self._trip("无法解读的响应")
+            raise BackendUnavailable(f"Elasticsearch 返回了无法解读的响应：{exc!r}") from exc
 
     def _call(self, fn, *args, **kwargs):
-        from elasticsearch import ApiError, TransportError
-
-        try:
+        with self._guard():
             return fn(*args, **kwargs)
-        except TransportError as exc:  # connection refused, timeout
-            raise BackendUnavailable(f"Elasticsearch 无法连接：{exc}") from exc
-        except ApiError as exc:
-            if getattr(exc, "status_code", None) == 404:
-                raise
-            raise BackendUnavailable(f"Elasticsearch 出错：{exc}") from exc
+
+    def _scan(self, client, timeout: float, query: dict, source: list[str], size: int = 1000) -> Iterator[dict]:
+        """Every hit of a query, through a scroll, each request within the timeout.
+
+        Not elasticsearch.helpers.scan: its request timeout defaults to none at all (a slow
+        cluster would hang the caller), and a response without hits or scroll id ends it quietly,
+        so a proxy's ``{}`` would read as an empty index — and a load would then write an index
+        without the records it did not see. Here a page of the wrong shape or from failed shards
+        is unavailability.
+        """
+        client = client.options(request_timeout=timeout)
+        scroll_id: str | None = None
+        clear = True
+        try:
+            response = self._call(
+                client.search, index=self.alias, query=query, source=source, size=size, scroll=_SCROLL, sort=["_doc"]
+            )
+            while True:
+                with self._reading():
+                    hits, scroll_id, shards = response["hits"]["hits"], response["_scroll_id"], response["_shards"]
+                    if not isinstance(hits, list) or not isinstance(scroll_id, str):
+                        raise TypeError(f"not a page of hits: {str(response)[:100]}")
+                    if shards.get("successful", 0) + shards.get("skipped", 0) < shards.get("total", 0):
+                        raise ValueError(f"shards failed: {shards}")
+                if not hits:
+                    return
+                yield from hits
+                response = self._call(client.scroll, scroll_id=scroll_id, scroll=_SCROLL)
+        except BackendUnavailable:
+            clear = False  # the scroll expires by itself; clearing it would wait a timeout again
+            raise
+        finally:
+            if scroll_id and clear:
+                try:
+                    client.options(ignore_status=404).clear_scroll(scroll_id=scroll_id)
+                except Exception as exc:  # noqa: BLE001 - it expires by itself
+                    logger.info("scroll not cleared: %s", exc)
 
     def _live_index(self) -> str | None:
+        """The index the alias points at; None when there is none (nothing loaded yet)."""
         from elasticsearch import NotFoundError
 
         try:
-            aliases = self._call(self._es.indices.get_alias, name=self.alias)
+            aliases = self._call(self._fast.indices.get_alias, name=self.alias)
         except NotFoundError:
             return None
-        names = sorted(aliases.body if hasattr(aliases, "body") else aliases)
+        body = aliases.body if hasattr(aliases, "body") else aliases
+        with self._reading():
+            names = sorted(name for name, entry in body.items() if self.alias in entry["aliases"])
+            if body and not names:
+                raise ValueError(f"no index holds the alias {self.alias}: {str(body)[:100]}")
         return names[-1] if names else None
 
     # -- records ----------------------------------------------------------------------------------
 
     def count(self) -> int:
+        from elasticsearch import NotFoundError
+
         if self._live_index() is None:
             return 0
-        return int(self._call(self._es.count, index=self.alias)["count"])
+        try:
+            response = self._call(self._fast.count, index=self.alias)
+        except NotFoundError:
+            return 0
+        with self._reading():
+            return int(response["count"])
 
     def get(self, code: str) -> dict | None:
         return self.get_many([code]).get(code)
 
     def get_many(self, codes: list[str]) -> dict[str, dict]:
+        from elasticsearch import NotFoundError
+
         if not codes or self._live_index() is None:
             return {}
-        response = self._call(self._es.mget, index=self.alias, ids=codes, source=["doc"])
-        return {d["_id"]: d["_source"]["doc"] for d in response["docs"] if d.get("found")}
+        try:
+            response = self._call(self._fast.mget, index=self.alias, ids=codes, source=["doc"])
+        except NotFoundError:
+            return {}
+        with self._reading():
+            return {d["_id"]: d["_source"]["doc"] for d in response["docs"] if d.get("found")}
 
     def iter_records(self) -> Iterator[dict]:
-        from elasticsearch.helpers import scan
+        from elasticsearch import NotFoundError
 
         if self._live_index() is None:
             return
-        for hit in scan(self._es, index=self.alias, query={"query": {"match_all": {}}}, _source=["doc"], size=1000):
-            yield hit["_source"]["doc"]
+        hits = self._scan(self._es, self.timeout, {"match_all": {}}, ["doc"])
+        read = 0
+        try:
+            for hit in hits:
+                with self._reading():
+                    record = hit["_source"]["doc"]
+                read += 1
+                yield record
+        except NotFoundError as exc:
+            if read:  # the index or the scroll went away half-way: never a silently short list
+                raise BackendUnavailable(f"Elasticsearch 读取中断（已读 {read} 条）：{exc}") from exc
 
     def implementations(self, base_code: str) -> list[tuple[str, str]]:
         """(实施编码, 行政区划) of every implementation of an item."""
-        from elasticsearch.helpers import scan
+        from elasticsearch import NotFoundError
 
         if self._live_index() is None:
             return []
-        query = {"query": {"term": {"base_code": base_code}}}
-        rows = [(h["_source"]["code"], h["_source"]["region"]) for h in scan(self._es, index=self.alias, query=query, _source=["code", "region"])]
-        return sorted(rows)
+        try:
+            hits = list(self._scan(self._fast, self.search_timeout, {"term": {"base_code": base_code}}, ["code", "region"]))
+        except NotFoundError:
+            return []
+        with self._reading():
+            return sorted((h["_source"]["code"], h["_source"]["region"]) for h in hits)
 
     def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport:
         """Merge a checked batch into a NEW index, then swap the alias to it atomically."""
@@ -232,12 +413,15 @@ class ElasticBackend:
             actions = (
                 {"_index": new, "_id": r["实施编码"], "_source": document(r, analyzer)} for r in merged
             )
-            for _ok, _item in streaming_bulk(self._es, actions, chunk_size=1000, raise_on_error=True):
-                if progress is not None:
-                    progress(1)
+            with self._guard():
+                for _ok, _item in streaming_bulk(self._es, actions, chunk_size=1000, raise_on_error=True):
+                    if progress is not None:
+                        progress(1)
             self._call(self._es.indices.put_settings, index=new, settings={"index": {"refresh_interval": "1s"}})
             self._call(self._es.indices.refresh, index=new)
-            indexed = int(self._call(self._es.count, index=new)["count"])
+            response = self._call(self._es.count, index=new)
+            with self._reading():
+                indexed = int(response["count"])
             if indexed != len(merged):
                 raise BackendUnavailable(f"新索引 {new} 只有 {indexed}/{len(merged)} 条记录，未切换")
             actions_alias = [{"add": {"index": new, "alias": self.alias}}]
@@ -245,39 +429,83 @@ class ElasticBackend:
                 actions_alias.insert(0, {"remove": {"index": old, "alias": self.alias}})
             self._call(self._es.indices.update_aliases, actions=actions_alias)
         except BaseException:
-            self._es.options(ignore_status=404).indices.delete(index=new)
+            self._drop(new)
             raise
         if old is not None:
-            self._es.options(ignore_status=404).indices.delete(index=old)
+            self._drop(old)
         self._analyzer, self._generation = analyzer, generation
         report.total = len(merged)
         return report
+
+    def _drop(self, index: str) -> None:
+        """Delete an index, best effort: the cluster being down must not hide why a load failed."""
+        try:
+            self._es.options(ignore_status=404).indices.delete(index=index)
+        except Exception as exc:  # noqa: BLE001 - logged; a leftover index is harmless (not aliased)
+            logger.warning("could not delete index %s: %s", index, exc)
 
     # -- search -----------------------------------------------------------------------------------
 
     @property
     def analyzer(self) -> Analyzer:
-        now = time.monotonic()
-        if self._analyzer is None or now - self._checked_at > 1.0:
-            self._checked_at = now
+        """The live index's analyzer; the last good one while Elasticsearch does not answer.
+
+        A failure is never remembered: with no analyzer yet, every use asks the cluster again
+        (fast while the breaker is open), so the first use after it is back works.
+        """
+        if self._analyzer is not None and time.monotonic() - self._checked_at <= self.lexicon_recheck:
+            return self._analyzer
+        try:
+            self._refresh_analyzer()
+        except BackendUnavailable:
+            if self._analyzer is None:
+                raise
+            logger.info("lexicon not rechecked, Elasticsearch unavailable: using the last one")
+        return self._analyzer
+
+    def _refresh_analyzer(self) -> None:
+        from elasticsearch import NotFoundError
+
+        for _attempt in range(2):
             live = self._live_index()
             if live is None:
                 if self._analyzer is None:
                     self._analyzer = Analyzer(lexicon_from([]))
-                return self._analyzer
-            meta = self._call(self._es.indices.get_mapping, index=live)[live]["mappings"].get("_meta", {})
-            if meta.get("generation") != self._generation or self._analyzer is None:
-                self._analyzer = Analyzer(meta.get("lexicon", []))
-                self._generation = meta.get("generation")
-        return self._analyzer
+                self._checked_at = time.monotonic()
+                return
+            try:
+                response = self._call(self._fast.indices.get_mapping, index=live)
+                break
+            except NotFoundError:  # a reload dropped that index just now: read the alias again
+                continue
+        else:
+            raise BackendUnavailable("Elasticsearch 的索引正在切换，请稍后再试")
+        with self._reading():
+            meta = response[live]["mappings"].get("_meta", {})
+            generation, lexicon = meta.get("generation"), meta.get("lexicon", [])
+            if generation != self._generation or self._analyzer is None:
+                if not isinstance(lexicon, list) or not all(isinstance(w, str) for w in lexicon):
+                    raise TypeError(f"lexicon is not a list of words: {str(lexicon)[:100]}")
+                self._analyzer, self._generation = Analyzer(lexicon), generation
+        self._checked_at = time.monotonic()
 
     def search(self, request: SearchRequest) -> list[Group]:
-        if self._live_index() is None:
-            return []
+        from elasticsearch import NotFoundError
+
         if not any(terms for name, terms in request.terms.items() if request.boosts.get(name)):
             return []
+        if self._live_index() is None:
+            return []
         body = build_query(request)
-        response = self._call(self._es.search, index=self.alias, **body)
+        try:
+            response = self._call(self._fast.search, index=self.alias, **body)
+        except NotFoundError:
+            return []
+        with self._reading():
+            return self._groups(response, request)
+
+    @staticmethod
+    def _groups(response, request: SearchRequest) -> list[Group]:
         groups = []
         for top in response["hits"]["hits"]:
             inner = top.get("inner_hits", {}).get("implementations", {}).get("hits", {}).get("hits", []) or [top]
