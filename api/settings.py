@@ -32,6 +32,9 @@ class ApiSettings(BaseSettings):
     # Conversations, drafts, feedback, the hand-off queue: SQLite under GUIDE_DATA_DIR by
     # default; postgresql://user:pass@host/db in production.
     database_url: str = ""
+    # Rasa's conversation store (bot/tracker_store.py reads the same variable): forgetting a
+    # conversation at the kiosk deletes Rasa's copy too.
+    tracker_db_url: str = Field("", validation_alias=AliasChoices("GUIDE_TRACKER_DB_URL", "GUIDE_API_TRACKER_DB_URL"))
     # Signs draft links and encrypts drafts' personal fields. Empty: a key generated once and
     # kept in GUIDE_DATA_DIR/secret.key (so links and drafts survive restarts).
     secret_key: str = ""
@@ -56,6 +59,11 @@ class ApiSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'app.sqlite').resolve()}"
+
+    def resolved_tracker_db_url(self) -> str:
+        if self.tracker_db_url:
+            return self.tracker_db_url
+        return f"sqlite:///{(self.data_dir / 'tracker.sqlite').resolve()}"
 
     def secret(self, name: str) -> str:
         """A configured secret, or one generated once and kept in the data directory."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any, Iterator
 
 import sqlalchemy as sa
@@ -314,3 +315,21 @@ class Store:
             return False
 
 
+
+
+def forget_in_tracker_store(url: str, sender: str) -> int:
+    """Delete Rasa's events of one conversation (bot.tracker_store's table); 0 if there are none.
+
+    Rasa reads a conversation from its store at every turn, so the next message under this
+    sender starts a new conversation with no slot of the old one.
+    """
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
+        return 0
+    engine = sa.create_engine(url, future=True)
+    try:
+        with engine.begin() as db:
+            if not sa.inspect(db).has_table("events"):
+                return 0
+            return db.execute(sa.text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender}).rowcount
+    finally:
+        engine.dispose()

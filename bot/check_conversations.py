@@ -110,6 +110,19 @@ def check_restart(client: httpx.Client, services: Services) -> None:
     citizen.expect("那要多久", "utter_time_limit")
 
 
+def check_kiosk_forgets(client: httpx.Client) -> None:
+    print("kiosk reset between citizens:")
+    citizen = Citizen(client)
+    citizen.expect("我想办居住证，要带什么材料？", "utter_ask_region")
+    if client.delete(f"/api/conversations/{citizen.sender}").status_code != 204:
+        raise Failed("DELETE /api/conversations/… refused")
+    replies = citizen.say("桂城")
+    said = [(r.get("custom") or {}).get("response") for r in replies]
+    if "utter_materials" in said:
+        raise Failed("after the reset, the old conversation's pending question was still answered")
+    print(f"  ✓ the next citizen starts afresh ({', '.join(s for s in said if s)})")
+
+
 def check_tracker_privacy() -> None:
     """After the application flow, the conversation store holds no ID number or mobile in clear."""
     import sqlalchemy as sa
@@ -153,6 +166,7 @@ def main() -> int:
             try:
                 check_application(client)
                 check_tracker_privacy()
+                check_kiosk_forgets(client)
                 check_handoff(client, settings.secret("agent_token"))
                 check_restart(client, services)
                 check_load(services)

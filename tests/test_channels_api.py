@@ -352,3 +352,17 @@ def test_rate_limiter_refills():
     for key in "abc":
         small.allow(key)
     assert len(small._buckets) == 2
+
+
+def test_forgetting_a_kiosk_conversation_deletes_rasas_record_too(client, tmp_path):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'tracker.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as db:  # the shape of Rasa's SQL tracker store table
+        db.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, data TEXT)")
+        db.exec_driver_sql("INSERT INTO events (sender_id, data) VALUES ('kiosk-9', '{}'), ('kiosk-9', '{}'), ('other', '{}')")
+    say(client, "你好", sender="kiosk-9")
+    assert client.delete("/api/conversations/kiosk-9").status_code == 204
+    with engine.connect() as db:
+        assert [r[0] for r in db.exec_driver_sql("SELECT sender_id FROM events")] == ["other"]

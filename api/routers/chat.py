@@ -13,7 +13,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from ..deps import BaseUrlDep, ConversationsDep, StoreDep
+from ..deps import BaseUrlDep, ConversationsDep, SettingsDep, StoreDep
+from ..store import forget_in_tracker_store
 from ..schemas import ChatIn, ChatOut, ConversationMessageOut
 
 router = APIRouter(tags=["chat"])
@@ -42,6 +43,9 @@ def conversation_status(sender: SenderPath, store: StoreDep) -> dict:
 
 
 @router.delete("/api/conversations/{sender}", status_code=204)
-def forget_conversation(sender: SenderPath, store: StoreDep) -> Response:
+def forget_conversation(sender: SenderPath, store: StoreDep, settings: SettingsDep) -> Response:
+    """Forget a conversation: our transcript and Rasa's record (slots, form fields) alike. The
+    kiosk calls this between citizens, so its QR code cannot resume the previous one."""
     store.forget(sender)
+    forget_in_tracker_store(settings.resolved_tracker_db_url(), sender)
     return Response(status_code=204)
