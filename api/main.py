@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -66,6 +68,19 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
     for module in (items, chat, wechat, apply, feedback, agent, admin, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def refuse_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes the input back; JSON cannot carry NaN, Infinity or a lone surrogate, and a
+        # 3 MB message need not come back: the errors say where and what, without the input.
+        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
+        for error, original in zip(errors, exc.errors()):
+            if "ctx" in original:
+                error["ctx"] = {k: str(v) for k, v in original["ctx"].items()}
+        try:
+            return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        except ValueError:  # includes UnicodeEncodeError
+            return JSONResponse({"detail": [{k: v for k, v in e.items() if k != "ctx"} for e in errors]}, status_code=422)
 
     @app.exception_handler(BackendUnavailable)
     async def search_unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:

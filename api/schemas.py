@@ -89,7 +89,8 @@ class ThemesOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "helpful": "yes" or 0 and "rating": true or 4.0 are refused, not coerced into a vote.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     sender: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     item_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None

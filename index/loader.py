@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -74,6 +75,7 @@ _MESSAGES = {
     "model_attributes_type": "应为对象",
     "string_too_short": "不能为空",
     "greater_than_equal": "不能为负数",
+    "string_unicode": "含有无效的 Unicode 字符（孤立的代理项，如 \\ud800）",
 }
 _JSON_TYPES = {
     dict: "对象",
@@ -116,6 +118,54 @@ def _problems_from(exc: ValidationError, file: str, where: str, code: str | None
     return [
         Problem(file, where, path, " 或 ".join(messages), code) for path, messages in by_field.items()
     ]
+
+
+class _NotJson(ValueError):
+    """A value Python's parser takes but JSON does not have: NaN, Infinity, 1e400."""
+
+
+def _refuse_constant(name: str):
+    raise _NotJson(f"{name} 不是合法的 JSON 数值")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"数值 {text[:20]} 超出范围")
+    return value
+
+
+# Strict where Python's json is lenient: the CLI reads JSON Lines with orjson, which refuses these too.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _loads(text: str) -> Any:
+    return _DECODER.decode(text)
+
+
+def _unreadable(exc: Exception) -> str:
+    """The message for a value the parser gave up on: NaN, a 5,000-digit number, deep nesting."""
+    if isinstance(exc, RecursionError):
+        return "JSON 格式错误：嵌套层数过多"
+    if isinstance(exc, _NotJson):
+        return f"JSON 格式错误：{exc}"
+    return "JSON 格式错误：数字位数过多"
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why a checked record still cannot be stored (the index keeps records as orjson), or None."""
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        reason = str(exc)
+        if "surrogates" in reason:
+            return "字符串含有孤立的 Unicode 代理项（如 \\ud800），请检查文件编码"
+        if "64-bit" in reason:
+            return "整数超出 64 位范围"
+        if "ecursion" in reason:
+            return "嵌套层数过多"
+        return f"记录无法保存：{reason}"
+    return None
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -177,9 +227,11 @@ def _entries_of_file(name: str, digest=None) -> Iterator[tuple[Any, str] | Probl
 def _json_problem(line: str, file: str, number: int) -> Problem:
     # orjson is fast on good lines; the standard parser words the error better on bad ones.
     try:
-        json.loads(line)
+        _loads(line)
     except json.JSONDecodeError as exc:
         return Problem(file, f"第 {number} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
+    except (ValueError, RecursionError) as exc:
+        return Problem(file, f"第 {number} 行", "", _unreadable(exc))
     return Problem(file, f"第 {number} 行", "", "JSON 格式错误")
 
 
@@ -198,7 +250,7 @@ def _entries_of_text(text: str, file: str) -> Iterator[tuple[Any, str] | Problem
 
 def _iter_array(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
     """Yield the elements of a JSON array with their position and line, or a Problem and stop."""
-    decoder = json.JSONDecoder()
+    decoder = _DECODER
     idx = text.index("[") + 1
     position = 0
     length = len(text)
@@ -225,6 +277,9 @@ def _iter_array(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
                 file, f"第 {exc.lineno} 行第 {exc.colno} 列（第 {position} 条记录）", "", f"JSON 格式错误：{exc.msg}"
             )
             return
+        except (ValueError, RecursionError) as exc:
+            yield Problem(file, f"第 {_line_of(text, idx)} 行（第 {position} 条记录）", "", _unreadable(exc))
+            return
         yield value, f"第 {position} 条记录（第 {_line_of(text, idx)} 行）"
         idx = end
 
@@ -236,24 +291,36 @@ def _iter_lines(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line), f"第 {number} 行"
+            value = _loads(line)
         except json.JSONDecodeError as exc:
             yield Problem(file, f"第 {number} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
+            continue
+        except (ValueError, RecursionError) as exc:
+            yield Problem(file, f"第 {number} 行", "", _unreadable(exc))
+            continue
+        yield value, f"第 {number} 行"
 
 
 def _first_line_is_json(line: str | bytes) -> bool:
     try:
-        json.loads(line)
+        _loads(line.decode("utf-8-sig") if isinstance(line, bytes) else line)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
+    except (ValueError, RecursionError):
+        return True  # a whole JSON value, only one the line reader will refuse (NaN, deep nesting)
     return True
 
 
 def _iter_single(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
     try:
-        yield json.loads(text), "第 1 条记录（第 1 行）"
+        value = _loads(text)
     except json.JSONDecodeError as exc:
         yield Problem(file, f"第 {exc.lineno} 行第 {exc.colno} 列", "", f"JSON 格式错误：{exc.msg}")
+        return
+    except (ValueError, RecursionError) as exc:
+        yield Problem(file, "第 1 条记录（第 1 行）", "", _unreadable(exc))
+        return
+    yield value, "第 1 条记录（第 1 行）"
 
 
 def _check(entries, file: str, batch: Batch, *, keep: bool, progress=None) -> None:
@@ -282,6 +349,12 @@ def _check(entries, file: str, batch: Batch, *, keep: bool, progress=None) -> No
             validate_record(value)
         except ValidationError as exc:
             batch.problems.extend(_problems_from(exc, file, where, located.code))
+            if located.code:
+                batch.refused.append(Located(None, file, where, located.code))
+            continue
+        unstorable = _unstorable(value)
+        if unstorable:
+            batch.problems.append(Problem(file, where, "", unstorable, located.code))
             if located.code:
                 batch.refused.append(Located(None, file, where, located.code))
             continue

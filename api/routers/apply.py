@@ -27,7 +27,9 @@ from ..pages import PRIVATE_HEADERS, render_page
 
 router = APIRouter(tags=["apply"])
 CHINA = timezone(timedelta(hours=8))
-TokenPath = Annotated[str, Path(min_length=1, max_length=512)]
+# No max_length here: a garbled link too long to be ours gets the 404 page below, not FastAPI's JSON 422.
+TokenPath = Annotated[str, Path(min_length=1)]
+MAX_TOKEN_CHARS = 512
 
 
 def _when(timestamp: float) -> str:
@@ -48,6 +50,8 @@ def svg_qr(text: str) -> Response:
 def apply_page(token: TokenPath, drafts: DraftsDep) -> HTMLResponse:
     """The application form, pre-filled with what the conversation established."""
     try:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise DraftNotFound("申请草稿链接无效")
         draft = drafts.open(token)
     except DraftExpired:
         return _problem(410, "申请表链接已过期", "为保护您的个人信息，预填的申请表只保留有限时间，过期后已删除。")
@@ -70,6 +74,8 @@ def apply_page(token: TokenPath, drafts: DraftsDep) -> HTMLResponse:
 @router.get("/apply/{token}/qr.svg", response_class=Response)
 def apply_qr(token: TokenPath, drafts: DraftsDep, base_url: BaseUrlDep) -> Response:
     try:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise DraftNotFound("申请草稿链接无效")
         drafts.open(token)
     except (DraftExpired, DraftNotFound):
         return Response(status_code=404)

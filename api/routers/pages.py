@@ -54,7 +54,7 @@ def idle_seconds(request: Request) -> int:
     else in ?idle is ignored rather than refused, so a stray parameter never breaks the kiosk."""
     default = int(getattr(request.app.state.settings, "kiosk_idle_seconds", 90) or 90)
     raw = request.query_params.get("idle", "")
-    if raw.isdigit() and IDLE_MIN <= int(raw) <= IDLE_MAX:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 4 and IDLE_MIN <= int(raw) <= IDLE_MAX:
         return int(raw)
     return default
 

@@ -134,7 +134,7 @@ def _refuse_unsigned(request: Request, *, check_time: bool = False) -> Response 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
     """The body, or None once it is larger than ``limit`` (without reading the rest)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         return None
     chunks: list[bytes] = []
     size = 0
