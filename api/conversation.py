@@ -76,8 +76,11 @@ class Conversations:
             response = await self.rasa.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
             response.raise_for_status()
             replies = merge_custom(response.json(), sender)
+            if not replies:
+                # Rasa answers [] when its action server is down: the citizen still gets an answer.
+                raise ValueError("Rasa gave no reply")
         except (httpx.HTTPError, ValueError) as exc:
-            logger.warning("Rasa unavailable, answering from search: %s", exc.__class__.__name__)
+            logger.warning("Rasa unavailable, answering from search: %s", exc)
             replies = await asyncio.to_thread(self.search_answer, sender, message, base_url)
         for reply in replies:
             self._follow_up(sender, message, reply, channel, base_url)

@@ -21,6 +21,7 @@ from index.errors import BackendUnavailable
 from index.search import Searcher
 from index.settings import IndexSettings
 
+from . import logs
 from .conversation import Conversations
 from .drafts import Drafts
 from .outbox import load_sender
@@ -37,6 +38,8 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
     if api_settings is None:
         # Tests and deployers that point the index elsewhere keep the channels' data beside it.
         api_settings = ApiSettings(**({"GUIDE_DATA_DIR": index_settings.data_dir} if index_settings else {}))
+
+    logs.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

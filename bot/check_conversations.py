@@ -138,6 +138,18 @@ def check_tracker_privacy() -> None:
     print("tracker store: no ID number or mobile in clear")
 
 
+def check_action_server_down(client: httpx.Client, services: Services) -> None:
+    print("action server killed (-9), then back:")
+    for name, proc in services.children:
+        if name == "actions":
+            proc.kill()
+            proc.wait()
+    citizen = Citizen(client)
+    citizen.expect("南海区补办身份证要带什么", "search_fallback")
+    services.restart(*rasa_actions())
+    citizen.expect("南海区补办身份证要带什么", "utter_materials")
+
+
 def check_load(services: Services) -> None:
     """50 conversations for LOAD_SECONDS (default 60) with a flooder, at the default rate limit."""
     import asyncio
@@ -169,6 +181,7 @@ def main() -> int:
                 check_kiosk_forgets(client)
                 check_handoff(client, settings.secret("agent_token"))
                 check_restart(client, services)
+                check_action_server_down(client, services)
                 check_load(services)
             except Failed as exc:
                 print(f"conversation checks: FAILED: {exc}", file=sys.stderr)

@@ -366,3 +366,33 @@ def test_forgetting_a_kiosk_conversation_deletes_rasas_record_too(client, tmp_pa
     assert client.delete("/api/conversations/kiosk-9").status_code == 204
     with engine.connect() as db:
         assert [r[0] for r in db.exec_driver_sql("SELECT sender_id FROM events")] == ["other"]
+
+
+def test_an_empty_reply_from_rasa_means_the_action_server_is_down(client, rasa):
+    rasa.script["番禺办居住证"] = []
+    [reply] = say(client, "番禺办居住证")
+    assert reply["custom"]["response"] == "search_fallback"
+
+
+def test_logs_mask_personal_data_and_draft_links():
+    import logging
+
+    from api.logs import PersonalDataFilter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/api/items/search?q=身份证11010519491231002X手机13800138000", "1.1", 200), None)
+    PersonalDataFilter().filter(record)
+    assert len(record.args) == 5  # uvicorn's access formatter unpacks five
+    assert "11010519491231002X" not in record.getMessage() and "13800138000" not in record.getMessage()
+    assert "110105********002X" in record.getMessage()
+    link = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '"GET %s"', ("/apply/abc.def.ghi/qr.svg",), None)
+    PersonalDataFilter().filter(link)
+    assert link.getMessage() == '"GET /apply/…/qr.svg"'
+
+
+def test_the_app_installs_the_log_filter(client):
+    import logging
+
+    from api.logs import PersonalDataFilter
+
+    assert any(isinstance(f, PersonalDataFilter) for f in logging.getLogger("uvicorn.access").filters)
