@@ -16,6 +16,12 @@ from tests.test_actions import DOMAIN, guide, run, tracker, use_guide  # noqa: E
 ID = "11010519491231002X"
 
 
+@pytest.fixture(autouse=True)
+def apply_uses_the_test_guide(monkeypatch, guide):
+    # actions.apply imported get_guide by name: patch its reference too, or it opens GUIDE_DATA_DIR.
+    monkeypatch.setattr(apply, "get_guide", lambda: guide)
+
+
 def events_of(action, t):
     from rasa_sdk.executor import CollectingDispatcher
 
