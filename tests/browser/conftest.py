@@ -140,10 +140,17 @@ def residence_code() -> str:
 
 # Module scope, not session: while Playwright's sync API runs, its event loop counts as running in
 # the main thread, so a later test's asyncio.run() would fail; it is stopped after each module.
+def _unavailable(reason: str):
+    # In CI (GUIDE_REQUIRE_SERVICES=1, set by .ci/run) a missing browser is a failure, not a skip.
+    if os.environ.get("GUIDE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (required: GUIDE_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM}: browser tests skipped")
+        _unavailable(f"no Chromium at {CHROMIUM}: browser tests skipped")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     playwright = sync_api.sync_playwright().start()
     try:
@@ -151,7 +158,7 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     except Exception as exc:  # a Chromium that cannot start here is an environment problem
         playwright.stop()
-        pytest.skip(f"Chromium would not start: {exc}")
+        _unavailable(f"Chromium would not start: {exc}")
     yield browser
     browser.close()
     playwright.stop()
