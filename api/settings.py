@@ -45,6 +45,10 @@ class ApiSettings(BaseSettings):
     agent_token: str = ""
     # WeChat Official Account (公众号) server configuration.
     wechat_token: str = ""
+    # Compatible (兼容) or safe (安全) mode: the account's AppID and 43-character EncodingAESKey.
+    # With a key set, only encrypted messages are taken (see api/routers/wechat.py).
+    wechat_app_id: str = ""
+    wechat_encoding_aes_key: str = ""
     wechat_reply_limit_bytes: int = 2000
     wechat_deadline_seconds: float = 4.0
     # The kiosk clears a conversation after this many idle seconds (privacy between citizens).

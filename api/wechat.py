@@ -1,4 +1,4 @@
-"""WeChat Official Account (公众号) plaintext mode: signatures, safe XML, passive replies.
+"""WeChat Official Account (公众号): signatures, safe XML, passive replies, message encryption.
 
     >>> valid_signature("token", "1700000000", "nonce", signature_of("token", "1700000000", "nonce"))
     True
@@ -14,15 +14,23 @@ that it can be tested on its own. WeChat's rules followed here
 (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html):
 the signature is sha1 of the sorted token, timestamp and nonce; a passive reply is due within 5
 seconds and its Content is at most 2048 bytes; ``success`` means "no reply".
+
+Safe mode (安全模式) and compatible mode (兼容模式) encrypt the message as 公众号消息加解密
+describes (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Message_encryption_and_decryption_instructions.html):
+:class:`MessageCrypto` checks the body's signature, decrypts it and encrypts the reply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import logging
 import re
+import secrets
+import string
 import time
 import unicodedata
 from collections import OrderedDict
@@ -31,6 +39,7 @@ from typing import Any, Iterable
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as SafeElementTree
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml import DefusedXmlException
 
 logger = logging.getLogger(__name__)
@@ -64,6 +73,14 @@ class BadMessage(ValueError):
     """The body is not a WeChat message we can read: malformed, or XML with a DTD or entities."""
 
 
+class BadSignature(BadMessage):
+    """An encrypted message whose msg_signature is not the token's: not from WeChat (403)."""
+
+
+class WrongAccount(BadMessage):
+    """An encrypted message that names another AppID: not for this account (403)."""
+
+
 def signature_of(token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode("utf-8")).hexdigest()
 
@@ -84,12 +101,8 @@ def fresh(timestamp: str, now: float | None = None, window: int = MAX_CLOCK_SKEW
     return abs((time.time() if now is None else now) - sent) <= window
 
 
-def parse_message(body: bytes) -> dict[str, str]:
-    """The message's fields (direct children of ``<xml>``) as text.
-
-    WeChat never sends a DTD, so any DTD is refused, which also rules out entity expansion
-    (billion laughs) and external entities (file:///etc/passwd); BadMessage says why.
-    """
+def _xml_fields(body: bytes) -> dict[str, str]:
+    """The fields (direct children of ``<xml>``) of a body parsed with DTDs refused."""
     try:
         root = SafeElementTree.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -98,7 +111,16 @@ def parse_message(body: bytes) -> dict[str, str]:
         raise BadMessage(f"malformed XML: {exc.__class__.__name__}") from None
     if root.tag != "xml":
         raise BadMessage("not a WeChat message: the root element is not <xml>")
-    fields = {child.tag: (child.text or "").strip() for child in root if isinstance(child.tag, str)}
+    return {child.tag: (child.text or "").strip() for child in root if isinstance(child.tag, str)}
+
+
+def parse_message(body: bytes) -> dict[str, str]:
+    """The message's fields (direct children of ``<xml>``) as text.
+
+    WeChat never sends a DTD, so any DTD is refused, which also rules out entity expansion
+    (billion laughs) and external entities (file:///etc/passwd); BadMessage says why.
+    """
+    fields = _xml_fields(body)
     for required in ("ToUserName", "FromUserName", "MsgType"):
         if not fields.get(required):
             raise BadMessage(f"not a WeChat message: no {required}")
@@ -274,3 +296,125 @@ class ChannelMemory:
         table.move_to_end(openid)
         while len(table) > self.max_senders:
             table.popitem(last=False)
+
+
+# -- safe mode (安全模式) and compatible mode (兼容模式) ---------------------------------------------
+
+# WeChat pads with PKCS#7 to 32-byte blocks (its own samples' PKCS7Encoder), not AES's 16.
+PAD_BLOCK = 32
+_ENCODING_AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
+_NONCE_CHARS = string.ascii_letters + string.digits
+
+
+def pad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    """PKCS#7 padding to ``block``-byte blocks: 1 to ``block`` bytes, each the count.
+
+    >>> pad(b"x" * 30)[-2:]
+    b'\\x02\\x02'
+    """
+    amount = block - len(data) % block
+    return data + bytes([amount]) * amount
+
+
+def unpad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    """``data`` without its PKCS#7 padding; BadMessage when the padding is not valid."""
+    if not data or len(data) % block:
+        raise BadMessage(f"encrypted message: length {len(data)} is not a multiple of {block}")
+    amount = data[-1]
+    if not 1 <= amount <= block or data[-amount:] != bytes([amount]) * amount:
+        raise BadMessage("encrypted message: bad padding")
+    return data[:-amount]
+
+
+class MessageCrypto:
+    """公众号消息加解密: the account's token, EncodingAESKey and AppID.
+
+    AESKey = base64(EncodingAESKey + "="), 32 bytes; AES-256-CBC with IV = AESKey[:16]; the
+    plaintext is 16 random bytes, the message's length (4 bytes, big-endian), the message (UTF-8
+    XML) and the AppID, padded to 32-byte blocks; ``Encrypt`` is its base64. The signature
+    (msg_signature) is sha1 of the sorted token, timestamp, nonce and Encrypt.
+
+    There is no MAC: the msg_signature is what proves a body came from WeChat, so it is checked
+    before anything is decrypted (a wrong padding is then never an oracle for a stranger).
+    """
+
+    def __init__(self, token: str, encoding_aes_key: str, app_id: str):
+        encoding_aes_key = encoding_aes_key.strip()
+        app_id = app_id.strip()
+        if not token:
+            raise ValueError("no token (GUIDE_API_WECHAT_TOKEN)")
+        if not _ENCODING_AES_KEY.fullmatch(encoding_aes_key):
+            raise ValueError("GUIDE_API_WECHAT_ENCODING_AES_KEY must be the account's 43-character EncodingAESKey")
+        if not app_id or not app_id.isascii() or not app_id.isprintable() or len(app_id) > 64:
+            raise ValueError("GUIDE_API_WECHAT_APP_ID must be the account's AppID (开发者ID) when an EncodingAESKey is set")
+        self.token = token
+        self.key = base64.b64decode(encoding_aes_key + "=")
+        self.app_id = app_id.encode("ascii")
+
+    def _cipher(self) -> Cipher:
+        return Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
+
+    def signature(self, timestamp: str, nonce: str, encrypt: str) -> str:
+        return hashlib.sha1("".join(sorted([self.token, timestamp, nonce, encrypt])).encode("utf-8")).hexdigest()
+
+    def valid_signature(self, timestamp: str, nonce: str, encrypt: str, msg_signature: str) -> bool:
+        """True when WeChat (who knows the token) signed this Encrypt with these parameters."""
+        expected = self.signature(timestamp, nonce, encrypt).encode()
+        return hmac.compare_digest(expected, msg_signature.lower().encode("utf-8", "replace"))
+
+    def decrypt(self, encrypt: str) -> bytes:
+        """The message (XML bytes) inside ``Encrypt``; BadMessage, or WrongAccount for another AppID."""
+        try:
+            data = base64.b64decode(encrypt, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadMessage("encrypted message: Encrypt is not base64") from None
+        if not data or len(data) % 16:
+            raise BadMessage(f"encrypted message: {len(data)} bytes is not whole AES blocks")
+        decryptor = self._cipher().decryptor()
+        plain = unpad(decryptor.update(data) + decryptor.finalize())
+        if len(plain) < 20:
+            raise BadMessage("encrypted message: too short")
+        length = int.from_bytes(plain[16:20], "big")
+        if length > len(plain) - 20:
+            raise BadMessage(f"encrypted message: msg_len {length} is larger than the data")
+        if not hmac.compare_digest(plain[20 + length :], self.app_id):
+            raise WrongAccount("encrypted message: for another AppID")
+        return plain[20 : 20 + length]
+
+    def encrypt(self, xml: str, *, random_prefix: bytes | None = None) -> str:
+        """``xml`` as an ``Encrypt`` value. The 16 random bytes are letters and digits, like
+        WeChat's own samples, in case the other side reads them as text."""
+        prefix = random_prefix if random_prefix is not None else "".join(secrets.choice(_NONCE_CHARS) for _ in range(16)).encode()
+        if len(prefix) != 16:
+            raise ValueError("the random prefix is 16 bytes")
+        message = xml.encode("utf-8")
+        encryptor = self._cipher().encryptor()
+        padded = pad(prefix + len(message).to_bytes(4, "big") + message + self.app_id)
+        return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode("ascii")
+
+    def open_message(self, body: bytes, *, timestamp: str, nonce: str, msg_signature: str) -> dict[str, str]:
+        """The fields of the message inside an encrypted body (safe or compatible mode).
+
+        The envelope and the message inside are both parsed as :func:`parse_message` does (DTDs
+        refused); plaintext fields beside ``Encrypt`` (compatible mode) are ignored.
+        """
+        envelope = _xml_fields(body)
+        encrypt = envelope.get("Encrypt", "")
+        if not encrypt:
+            raise BadMessage("encrypted message: no Encrypt")
+        if not self.valid_signature(timestamp, nonce, encrypt, msg_signature):
+            raise BadSignature("encrypted message: wrong msg_signature")
+        message = parse_message(self.decrypt(encrypt))
+        if envelope.get("ToUserName") and envelope["ToUserName"] != message["ToUserName"]:
+            raise BadMessage("encrypted message: ToUserName outside and inside differ")
+        return message
+
+    def seal(self, xml: str, *, timestamp: str | None = None, nonce: str | None = None, random_prefix: bytes | None = None) -> str:
+        """A passive reply (``xml``) as safe mode sends it: encrypted and signed."""
+        timestamp = timestamp or str(int(time.time()))
+        nonce = nonce or "".join(secrets.choice(string.digits) for _ in range(10))
+        encrypt = self.encrypt(xml, random_prefix=random_prefix)
+        return (
+            f"<xml><Encrypt>{cdata(encrypt)}</Encrypt><MsgSignature>{cdata(self.signature(timestamp, nonce, encrypt))}</MsgSignature>"
+            f"<TimeStamp>{timestamp}</TimeStamp><Nonce>{cdata(nonce)}</Nonce></xml>"
+        )

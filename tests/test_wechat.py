@@ -1,10 +1,13 @@
-"""The WeChat Official Account channel (plaintext mode), with Rasa replaced by a fake."""
+"""The WeChat Official Account channel (plaintext, compatible and safe mode), with Rasa replaced by a fake."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
+import os
+import struct
 import time
 from contextlib import ExitStack
 from xml.sax.saxutils import escape
@@ -12,6 +15,8 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeElementTree
 import httpx
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.padding import PKCS7
 from fastapi.testclient import TestClient
 
 from api import wechat
@@ -501,3 +506,403 @@ def test_channel_memory_is_bounded():
         memory.offer(openid, [{"title": "t", "payload": f"/p_{openid}"}])
     assert memory.resolve("o1", "1") == "1"
     assert memory.resolve("o3", "1") == "/p_o3"
+
+
+# -- safe mode (安全模式) and compatible mode (兼容模式) ---------------------------------------------
+#
+# WeChat's side is written here again, on its own (struct, the library's PKCS7 padder with
+# 256-bit blocks), so that the channel is checked against an implementation it does not share.
+
+AES_KEY = base64.b64encode(bytes(range(7, 39))).decode().rstrip("=")  # 43 characters
+APP_ID = "wx1234567890abcdef"
+assert len(AES_KEY) == 43
+
+
+def _aes(encoding_aes_key: str = AES_KEY) -> Cipher:
+    key = base64.b64decode(encoding_aes_key + "=")
+    return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+
+
+def aes_raw(padded: bytes, encoding_aes_key: str = AES_KEY) -> str:
+    """Already padded bytes, encrypted and in base64 (to send what WeChat never would)."""
+    encryptor = _aes(encoding_aes_key).encryptor()
+    return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode()
+
+
+def wechat_encrypt(xml: bytes, *, app_id: str = APP_ID, encoding_aes_key: str = AES_KEY, msg_len: int | None = None) -> str:
+    """What WeChat puts in <Encrypt>: random(16) + msg_len + msg + AppID, PKCS#7 to 32 bytes."""
+    plain = os.urandom(16) + struct.pack(">I", len(xml) if msg_len is None else msg_len) + xml + app_id.encode()
+    padder = PKCS7(256).padder()
+    return aes_raw(padder.update(plain) + padder.finalize(), encoding_aes_key)
+
+
+def wechat_decrypt(encrypt: str, encoding_aes_key: str = AES_KEY) -> tuple[bytes, bytes]:
+    """What WeChat reads from our reply's <Encrypt>: the message and the AppID after it."""
+    decryptor = _aes(encoding_aes_key).decryptor()
+    padded = decryptor.update(base64.b64decode(encrypt)) + decryptor.finalize()
+    unpadder = PKCS7(256).unpadder()
+    plain = unpadder.update(padded) + unpadder.finalize()
+    (length,) = struct.unpack(">I", plain[16:20])
+    return plain[20 : 20 + length], plain[20 + length :]
+
+
+def msg_signature(timestamp: str, nonce: str, encrypt: str, token: str = TOKEN) -> str:
+    return hashlib.sha1("".join(sorted([token, timestamp, nonce, encrypt])).encode()).hexdigest()
+
+
+def envelope(encrypt: str, *, account: str = ACCOUNT, plaintext: bytes = b"") -> bytes:
+    """The POST body in safe mode; in compatible mode the plaintext fields come too."""
+    inner = plaintext.removeprefix(b"<xml>").removesuffix(b"</xml>")
+    return b"<xml><ToUserName><![CDATA[" + account.encode() + b"]]></ToUserName>" + inner + b"<Encrypt><![CDATA[" + encrypt.encode() + b"]]></Encrypt></xml>"
+
+
+def safe_params(encrypt: str, *, nonce: str | None = None, **extra) -> dict:
+    """Query parameters as WeChat sends them with an encrypted message, freshly signed."""
+    params = signed(nonce=nonce or f"n{next(_message_ids)}", encrypt_type="aes", openid=OPENID, **extra)
+    params["msg_signature"] = msg_signature(params["timestamp"], params["nonce"], encrypt)
+    return params
+
+
+def post_safe(client: TestClient, xml: bytes, **extra) -> httpx.Response:
+    encrypt = wechat_encrypt(xml)
+    return post(client, envelope(encrypt), safe_params(encrypt, **extra))
+
+
+def open_reply(response: httpx.Response, *, token: str = TOKEN) -> dict[str, str]:
+    """The fields of an encrypted passive reply, after checking its MsgSignature and AppID."""
+    outer = reply_fields(response)
+    assert set(outer) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}
+    assert outer["MsgSignature"] == msg_signature(outer["TimeStamp"], outer["Nonce"], outer["Encrypt"], token)
+    assert abs(int(outer["TimeStamp"]) - time.time()) < 60 and outer["Nonce"]
+    xml, app_id = wechat_decrypt(outer["Encrypt"])
+    assert app_id == APP_ID.encode()
+    root = SafeElementTree.fromstring(xml, forbid_dtd=True)
+    return {child.tag: child.text or "" for child in root}
+
+
+@pytest.fixture
+def safe_channel(make_client):
+    return make_client(wechat_encoding_aes_key=AES_KEY, wechat_app_id=APP_ID)
+
+
+def test_safe_mode_text_message_round_trip(safe_channel):
+    client, rasa = safe_channel
+    response = post_safe(client, message_xml(Content="南海办居住证要带什么"))
+    assert response.headers["content-type"].startswith("application/xml")
+    assert "您问的是".encode() not in response.content  # nothing readable outside the Encrypt
+    fields = open_reply(response)
+    assert fields["ToUserName"] == OPENID and fields["FromUserName"] == ACCOUNT
+    assert fields["MsgType"] == "text" and abs(int(fields["CreateTime"]) - time.time()) < 60
+    assert fields["Content"] == "您问的是：南海办居住证要带什么"
+    assert rasa.received == ["南海办居住证要带什么"]
+    assert [m["role"] for m in client.app.state.store.transcript(OPENID)] == ["citizen", "bot"]
+
+
+def test_safe_mode_no_reply_stays_plain_success_and_events_are_encrypted(safe_channel):
+    client, rasa = safe_channel
+    assert open_reply(post_safe(client, message_xml("event", Event="subscribe")))["Content"] == wechat.WELCOME
+    response = post_safe(client, message_xml("event", Event="CLICK", openid=OPENID))
+    assert response.status_code == 200 and response.text == "success"
+    assert open_reply(post_safe(client, message_xml("image", PicUrl="http://x/y.jpg", MediaId="m")))["Content"] == wechat.TEXT_ONLY
+
+
+def test_safe_mode_failure_reply_is_encrypted_too(safe_channel):
+    client, _ = safe_channel
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    client.app.state.conversations.converse = broken
+    assert open_reply(post_safe(client, message_xml(Content="办居住证")))["Content"] == wechat.FAILED
+
+
+def test_safe_mode_reply_content_keeps_its_size_cap(safe_channel):
+    client, rasa = safe_channel
+    rasa.reply = lambda sender, message: [{"recipient_id": sender, "text": "很长的回答。" * 1000}]
+    content = open_reply(post_safe(client, message_xml(Content="随便问问")))["Content"]
+    assert 1000 < len(content.encode("utf-8")) <= 2000
+
+
+def test_safe_mode_wrong_msg_signature_is_403_and_nothing_processed(safe_channel):
+    client, rasa = safe_channel
+    encrypt = wechat_encrypt(message_xml(Content="办居住证", msg_id="4242"))
+    other = wechat_encrypt(message_xml(Content="别的", msg_id="4243"))
+    good = safe_params(encrypt)
+    for params in (
+        {**good, "msg_signature": "0" * 40},
+        {k: v for k, v in good.items() if k != "msg_signature"},
+        {**good, "msg_signature": msg_signature(good["timestamp"], good["nonce"], encrypt, token="wrongtoken")},
+        safe_params(other),  # a right signature, of another body
+    ):
+        response = post(client, envelope(encrypt), params)
+        assert response.status_code == 403 and response.content == b""
+    assert rasa.received == []
+    store = client.app.state.store
+    assert store.transcript(OPENID) == []
+    assert store.first_sighting("4242"), "a refused message must not use up its MsgId"
+
+
+def test_safe_mode_url_signature_and_timestamp_still_apply(safe_channel):
+    client, rasa = safe_channel
+    encrypt = wechat_encrypt(message_xml(Content="办居住证"))
+    params = safe_params(encrypt)
+    assert post(client, envelope(encrypt), {**params, "signature": "f" * 40}).status_code == 403
+    stale = signed(timestamp=int(time.time()) - 400, encrypt_type="aes")
+    stale["msg_signature"] = msg_signature(stale["timestamp"], stale["nonce"], encrypt)
+    assert post(client, envelope(encrypt), stale).status_code == 403
+    assert rasa.received == []
+
+
+def test_safe_mode_message_for_another_app_id_is_refused(safe_channel):
+    client, rasa = safe_channel
+    for app_id in ("wx0000000000000000", "", APP_ID + "x", APP_ID[:-1]):
+        encrypt = wechat_encrypt(message_xml(Content="办居住证"), app_id=app_id)
+        response = post(client, envelope(encrypt), safe_params(encrypt))
+        assert response.status_code == 403, app_id
+    assert rasa.received == []
+
+
+def _plain(xml: bytes, app_id: bytes = APP_ID.encode(), msg_len: int | None = None) -> bytes:
+    return b"R" * 16 + struct.pack(">I", len(xml) if msg_len is None else msg_len) + xml + app_id
+
+
+def _plain_ending_at(remainder: int) -> bytes:
+    """A well-formed plaintext, unpadded, whose length is ``remainder`` modulo 32."""
+    xml = message_xml(Content="办居住证")
+    while len(_plain(xml)) % 32 != remainder:
+        xml += b" "
+    return _plain(xml)
+
+
+def _undecryptable() -> dict[str, str]:
+    xml = message_xml(Content="办居住证")
+    good = base64.b64decode(wechat_encrypt(xml))
+    short = _plain(b"")[:18]
+    return {
+        "not-base64": "这不是base64!!",
+        "base64-with-junk": base64.b64encode(good).decode()[:-4] + "*AAA",
+        "truncated": base64.b64encode(good[:-5]).decode(),
+        "one-aes-block-short": base64.b64encode(good[:-16]).decode(),  # valid AES, not whole 32-byte blocks
+        "flipped-last-byte": base64.b64encode(good[:-1] + bytes([good[-1] ^ 0x55])).decode(),
+        "padding-zero": aes_raw(_plain_ending_at(31) + b"\x00"),
+        "padding-33": aes_raw(_plain_ending_at(0) + b"\x21" * 32),
+        "padding-inconsistent": aes_raw(_plain_ending_at(29) + b"\x02\x03\x03"),
+        "padding-for-16-byte-blocks": aes_raw(_plain_ending_at(8) + b"\x08" * 8),  # AES's PKCS#7, not WeChat's
+        "msg-len-larger-than-data": wechat_encrypt(xml, msg_len=len(xml) + len(APP_ID) + 1),
+        "msg-len-huge": wechat_encrypt(xml, msg_len=0xFFFFFFFF),
+        "shorter-than-a-header": aes_raw(short + bytes([32 - len(short)]) * (32 - len(short))),
+        "empty": "",
+        "wrong-key": wechat_encrypt(xml, encoding_aes_key="A" * 43),
+    }
+
+
+UNDECRYPTABLE = _undecryptable()
+
+
+@pytest.mark.parametrize("name", list(UNDECRYPTABLE))
+def test_safe_mode_undecryptable_payload_is_400_never_500(safe_channel, name):
+    client, rasa = safe_channel
+    encrypt = UNDECRYPTABLE[name]
+    # Validly signed: what refuses it is the decryption, not the signature.
+    response = post(client, envelope(encrypt), safe_params(encrypt))
+    if name == "wrong-key":  # random-looking plaintext: refused for its padding, length or AppID
+        assert response.status_code in (400, 403)
+    else:
+        assert response.status_code == 400, response.status_code
+    assert rasa.received == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, PARAMETER_ENTITY, INTERNAL_DTD_ONLY, b"not xml", b"<xml><ToUserName>gh</ToUserName></xml>"],
+    ids=["billion-laughs", "external-entity", "parameter-entity", "any-dtd", "not-xml", "no-sender"],
+)
+def test_safe_mode_xml_bomb_inside_the_encrypted_payload_is_400(safe_channel, body):
+    client, rasa = safe_channel
+    assert post_safe(client, body.replace(b"gh_0123456789ab", ACCOUNT.encode())).status_code == 400
+    assert rasa.received == []
+    assert client.app.state.store.transcript(OPENID) == []
+
+
+def test_safe_mode_hostile_envelope_is_400(safe_channel):
+    client, rasa = safe_channel
+    encrypt = wechat_encrypt(message_xml(Content="办居住证"))
+    bomb = BILLION_LAUGHS.split(b"<xml>")[0] + envelope(encrypt)
+    assert post(client, bomb, safe_params(encrypt)).status_code == 400
+    no_encrypt = b"<xml><ToUserName>gh_0123456789ab</ToUserName></xml>"
+    assert post(client, no_encrypt, safe_params("")).status_code == 400
+    # The account named outside is the one inside.
+    assert post(client, envelope(encrypt, account="gh_another"), safe_params(encrypt)).status_code == 400
+    assert rasa.received == []
+
+
+def test_safe_mode_oversized_body_is_413(safe_channel):
+    client, rasa = safe_channel
+    encrypt = wechat_encrypt(message_xml(Content="证" * 20_000))
+    assert len(encrypt) > wechat.MAX_BODY_BYTES
+    assert post(client, envelope(encrypt), safe_params(encrypt)).status_code == 413
+    assert rasa.received == []
+
+
+def test_safe_mode_openid_in_the_url_must_match_the_decrypted_sender(safe_channel):
+    client, rasa = safe_channel
+    encrypt = wechat_encrypt(message_xml(Content="办居住证", openid="oSOMEONE_ELSE"))
+    assert post(client, envelope(encrypt), safe_params(encrypt)).status_code == 400
+    assert rasa.received == []
+
+
+def test_safe_mode_replayed_msg_id_is_processed_once(safe_channel):
+    client, rasa = safe_channel
+    xml = message_xml(Content="办居住证", msg_id="8888")
+    assert open_reply(post_safe(client, xml))["Content"] == "您问的是：办居住证"
+    # WeChat's retry or a replay: encrypted afresh (another random prefix), another nonce.
+    again = post_safe(client, xml)
+    assert again.status_code == 200 and again.text == "success"
+    assert rasa.received == ["办居住证"]
+
+
+def test_compatible_mode_takes_the_encrypted_message_not_the_plaintext_beside_it(safe_channel):
+    client, rasa = safe_channel
+    # 兼容模式: plaintext fields and Encrypt in one body; only the encrypted part is signed.
+    encrypt = wechat_encrypt(message_xml(Content="办居住证", msg_id="555"))
+    forged = message_xml(Content="伪造的问题", openid=OPENID, msg_id="556")
+    fields = open_reply(post(client, envelope(encrypt, plaintext=forged), safe_params(encrypt)))
+    assert fields["Content"] == "您问的是：办居住证"
+    assert rasa.received == ["办居住证"]
+    assert client.app.state.store.first_sighting("556"), "the plaintext beside Encrypt was not taken"
+
+
+def test_safe_mode_refuses_plaintext_messages(safe_channel):
+    client, rasa = safe_channel
+    # Validly signed plaintext: the URL signature does not cover the body, so a downgrade from
+    # safe mode would let any signed URL carry any body.
+    for params in (signed(), signed(encrypt_type="raw"), signed(msg_signature="0" * 40)):
+        response = post(client, message_xml(Content="办居住证"), params)
+        assert response.status_code == 403
+    assert post(client, message_xml(Content="办居住证"), signed(encrypt_type="des")).status_code == 400
+    assert rasa.received == []
+
+
+def test_encrypted_message_without_a_configured_key_is_400(channel, caplog):
+    client, rasa = channel
+    encrypt = wechat_encrypt(message_xml(Content="办居住证"))
+    response = post(client, envelope(encrypt, plaintext=message_xml(Content="办居住证")), safe_params(encrypt))
+    assert response.status_code == 400
+    assert rasa.received == []
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "encrypt_type=aes" in logged and "GUIDE_API_WECHAT_ENCODING_AES_KEY" in logged
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"wechat_encoding_aes_key": AES_KEY},  # no AppID: nothing to check the AppID against
+        {"wechat_encoding_aes_key": AES_KEY[:-1], "wechat_app_id": APP_ID},
+        {"wechat_encoding_aes_key": AES_KEY + "=", "wechat_app_id": APP_ID},
+        {"wechat_encoding_aes_key": "#" * 43, "wechat_app_id": APP_ID},
+    ],
+    ids=["no-app-id", "42-chars", "44-chars", "not-base64"],
+)
+def test_safe_mode_misconfiguration_is_503_for_everything(make_client, settings):
+    client, rasa = make_client(**settings)
+    response = client.get("/wechat", params=signed(echostr="echo"))
+    assert response.status_code == 503 and "GUIDE_API_WECHAT_" in response.text and "echo" not in response.text
+    encrypt = wechat_encrypt(message_xml(Content="办居住证"))
+    assert post(client, envelope(encrypt), safe_params(encrypt)).status_code == 503
+    assert post(client, message_xml(Content="办居住证")).status_code == 503
+    assert rasa.received == []
+
+
+def test_safe_mode_server_verification_still_answers_echostr(safe_channel):
+    client, _ = safe_channel
+    assert client.get("/wechat", params=signed(echostr="e1")).text == "e1"
+
+
+def test_plaintext_mode_unchanged_without_a_key(channel):
+    client, rasa = channel
+    for params in (signed(), signed(encrypt_type="raw")):
+        response = post(client, message_xml(Content="办居住证"), params)
+        fields = reply_fields(response)
+        assert "Encrypt" not in fields and fields["Content"] == "您问的是：办居住证"
+    assert rasa.received == ["办居住证", "办居住证"]
+
+
+# -- the cipher on its own ---------------------------------------------------------------------------
+
+# A published test vector of this scheme (WeChat Work uses the same 消息加解密 with its CorpID in
+# the AppID's place): wechatpy's tests/test_crypto.py, also used by the Rust ports.
+VECTOR_TOKEN = "123456"
+VECTOR_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+VECTOR_ID = "wx49f0ab532d5d035a"
+VECTOR_ENCRYPT = (
+    "RgqEoJj5A4EMYlLvWO1F86ioRjZfaex/gePD0gOXTxpsq5Yj4GNglrBb8I2BAJVODGajiFnXBu7mCPatfjsu6IHCrsTyeDXzF6Bv283dGymzxh6ydJRvZsry"
+    "DyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gYNx410cvkKR2/nPwBiT+P4hIiOAQqGp/TywZBtDh1yCF2KOd0"
+    "gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2SjHnwh4jYFxdgpkHHqIrH/54SNdshoQgWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dS"
+    "hyqio7mlsl5noTrb++x6En749zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0="
+)
+VECTOR_REPLY = """<xml>
+<MsgType><![CDATA[text]]></MsgType>
+<Content><![CDATA[test]]></Content>
+<FromUserName><![CDATA[wx49f0ab532d5d035a]]></FromUserName>
+<ToUserName><![CDATA[messense]]></ToUserName>
+<AgentID>1</AgentID>
+<CreateTime>1411525903</CreateTime>
+</xml>"""
+VECTOR_REPLY_ENCRYPT = (
+    "9s4gMv99m88kKTh/H8IdkOiMg6bisoy3ypwy9H4hvSPe9nsGaqyw5hhSjdYbcrKk+j3nba4HMOTzHrluLBYqxgNcBqGsL8GqxlhZgURnAtObvesEl5nZ+uBE8bvi"
+    "Y0LWke8Zy9V/QYKxNV2FqllNXcfmstttyIkMKCCmVbCFM2JTF5wY0nFhHZSjPUL2Q1qvSUCUld+/WIXrx0oyKQmpB6o8NRrrNrsDf03oxI1p9FxUgMnwKKZeOA/"
+    "uu+2IEvEBtb7muXsVbwbgX05UPPJvFurDXafG0RQyPR+mf1nDnAtQmmNOuiR5MIkdQ39xn1vWwi1O5oazPoQJz0nTYjxxEE8kv3kFxtAGVRe3ypD3WeK2XeFYFM"
+    "NMpatF9XiKzHo3"
+)
+
+
+def test_message_crypto_matches_the_published_vector():
+    crypto = wechat.MessageCrypto(VECTOR_TOKEN, VECTOR_KEY, VECTOR_ID)
+    body = ("<xml><ToUserName><![CDATA[wx49f0ab532d5d035a]]></ToUserName>\n<Encrypt><![CDATA[" + VECTOR_ENCRYPT + "]]></Encrypt>\n"
+            "<AgentID><![CDATA[1]]></AgentID>\n</xml>").encode()
+    message = crypto.open_message(body, timestamp="1411525903", nonce="461056294", msg_signature="74d92dfeb87ba7c714f89d98870ae5eb62dff26d")
+    assert message["Content"] == "test" and message["FromUserName"] == "messense" and message["MsgId"] == "4363689963896700987"
+    sealed = crypto.seal(VECTOR_REPLY, timestamp="1411525903", nonce="461056294", random_prefix=b"1234567890123456")
+    fields = {child.tag: child.text for child in SafeElementTree.fromstring(sealed)}
+    assert fields == {
+        "Encrypt": VECTOR_REPLY_ENCRYPT,
+        "MsgSignature": "407518b7649e86ef23978113f92d27afa9296533",
+        "TimeStamp": "1411525903",
+        "Nonce": "461056294",
+    }
+    with pytest.raises(wechat.WrongAccount):
+        wechat.MessageCrypto(VECTOR_TOKEN, VECTOR_KEY, "wx49f0ab532d5d035b").decrypt(VECTOR_ENCRYPT)
+
+
+def test_padding_is_pkcs7_with_32_byte_blocks():
+    for size in range(0, 100):
+        data = os.urandom(size)
+        padder = PKCS7(256).padder()
+        assert wechat.pad(data) == padder.update(data) + padder.finalize(), size
+        assert len(wechat.pad(data)) % 32 == 0 and wechat.unpad(wechat.pad(data)) == data
+    assert wechat.pad(b"x" * 16) == b"x" * 16 + b"\x10" * 16  # not a full block of 16 as AES's own would be
+    assert wechat.unpad(b"x" * 31 + b"\x01") == b"x" * 31 and wechat.unpad(b"\x20" * 32) == b""
+    bad_paddings = [
+        b"",  # nothing
+        b"x" * 31 + b"\x00",  # zero
+        b"x" * 31 + b"\x21",  # more than a block
+        b"x" * 64 + b"\x21" * 32,
+        b"x" * 29 + b"\x02\x03\x03",  # bytes that differ
+        b"x" * 8 + b"\x08" * 8,  # PKCS#7 for AES's 16-byte blocks, not WeChat's 32
+        b"x" * 40 + b"\x08" * 8,
+    ]
+    for bad in bad_paddings:
+        with pytest.raises(wechat.BadMessage):
+            wechat.unpad(bad)
+        unpadder = PKCS7(256).unpadder()
+        with pytest.raises(ValueError):  # the library agrees
+            unpadder.update(bad) + unpadder.finalize()
+
+
+def test_message_crypto_round_trip_and_fresh_randomness():
+    crypto = wechat.MessageCrypto(TOKEN, AES_KEY, APP_ID)
+    xml = message_xml(Content="补办身份证😀要多久").decode()
+    first, second = crypto.encrypt(xml), crypto.encrypt(xml)
+    assert first != second  # a new random prefix each time
+    assert crypto.decrypt(first) == xml.encode() and wechat_decrypt(first) == (xml.encode(), APP_ID.encode())
+    assert crypto.decrypt(wechat_encrypt(xml.encode())) == xml.encode()
