@@ -122,8 +122,6 @@ def _engine(url: str) -> sa.engine.Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            from pathlib import Path
-
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -202,18 +200,32 @@ class Store:
             db.execute(conversations.update().where(conversations.c.sender == sender).values(**values))
 
     def queue(self) -> list[dict]:
-        """Conversations waiting for or talking to a person, oldest first."""
+        """Conversations waiting for or talking to a person, oldest first; a waiting one carries
+        its ``position`` (1 = next), one a person has taken carries None."""
         with self.engine.connect() as db:
             rows = db.execute(
                 sa.select(conversations)
                 .where(conversations.c.status.in_(("waiting", "human")))
                 .order_by(conversations.c.queued_at)
             ).mappings().all()
-        return [dict(row) for row in rows]
+        waiting = 0
+        entries = []
+        for row in rows:
+            waiting += row["status"] == "waiting"
+            entries.append({**row, "position": waiting if row["status"] == "waiting" else None})
+        return entries
 
     def queue_position(self, sender: str) -> int | None:
-        waiting = [c["sender"] for c in self.queue() if c["status"] == "waiting"]
-        return waiting.index(sender) + 1 if sender in waiting else None
+        return next((c["position"] for c in self.queue() if c["sender"] == sender), None)
+
+    def last_message(self, sender: str, role: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.execute(
+                sa.select(messages.c.text)
+                .where(messages.c.sender == sender, messages.c.role == role)
+                .order_by(messages.c.id.desc())
+                .limit(1)
+            ).scalar()
 
     def forget(self, sender: str) -> None:
         """Remove a conversation and its transcript (the kiosk's reset between citizens)."""

@@ -29,23 +29,10 @@ SenderPath = Annotated[str, Path(min_length=1, max_length=128)]
 
 @router.get("/queue", response_model=list[QueueEntryOut])
 def queue(store: StoreDep) -> list[QueueEntryOut]:
-    waiting = 0
-    entries = []
-    for conversation in store.queue():
-        if conversation["status"] == "waiting":
-            waiting += 1
-        last = store.transcript(conversation["sender"], roles=("citizen",))[-1:]
-        entries.append(
-            QueueEntryOut(
-                sender=conversation["sender"],
-                channel=conversation["channel"],
-                status=conversation["status"],
-                queued_at=conversation["queued_at"],
-                position=waiting if conversation["status"] == "waiting" else None,
-                last_message=last[0]["text"] if last else None,
-            )
-        )
-    return entries
+    return [
+        QueueEntryOut(**conversation, last_message=store.last_message(conversation["sender"], "citizen"))
+        for conversation in store.queue()
+    ]
 
 
 @router.get("/conversations/{sender}", response_model=list[ConversationMessageOut])
