@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from index.errors import BackendUnavailable
-from index.personal import normalize_id_number, normalize_mobile, valid_id_number, valid_mobile
+from index.personal import find_id_number, find_mobile
 
 from .actions import GuideAction, _text, get_guide, state_of
 
@@ -34,8 +34,6 @@ _APPLY_WORDS = re.compile(
     r"(?:我|俾我|帮我|幫我|替我)?(?:要|想|想要|打算|准备)?(?:在|喺)?(?:网上|網上|在线|線上|线上|手机上)?"
     r"(?:申请|申請|办理|辦理|填表|填申请表|预填|預填|提交申请|递交申请|报名)(?:表|一下|下)?"
 )
-_ID_IN_TEXT = re.compile(r"\d{17}[\dXx]")
-_MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
 
 
 def _situations(record: dict | None) -> list[str]:
@@ -146,20 +144,16 @@ class ValidateApplyForm(FormValidationAction):
         return {"applicant_name": name}
 
     def validate_applicant_mobile(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        text = re.sub(r"[\s-]", "", str(value or ""))
-        found = _MOBILE_IN_TEXT.search(normalize_mobile(text)) or _MOBILE_IN_TEXT.search(text)
-        if not found or not valid_mobile(found.group()):
+        mobile = find_mobile(str(value or ""))
+        if mobile is None:
             dispatcher.utter_message(response="utter_invalid_mobile")
-            return {"applicant_mobile": None}
-        return {"applicant_mobile": normalize_mobile(found.group())}
+        return {"applicant_mobile": mobile}
 
     def validate_applicant_id_number(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        text = normalize_id_number(str(value or ""))
-        found = _ID_IN_TEXT.search(text)
-        if not found or not valid_id_number(found.group()):
+        number = find_id_number(str(value or ""))
+        if number is None:
             dispatcher.utter_message(response="utter_invalid_id_number")
-            return {"applicant_id_number": None}
-        return {"applicant_id_number": found.group().upper()}
+        return {"applicant_id_number": number}
 
 
 class ActionSubmitApply(Action):

@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 
+from index.answers import ATTRIBUTES
 from index.errors import BackendUnavailable
-from index.personal import mask
 from index.search import Searcher
 
 from .drafts import Drafts
@@ -37,12 +37,9 @@ from .store import Store
 
 logger = logging.getLogger(__name__)
 
-# Responses that answer a question about an item: they get 有帮助/没帮助 buttons and are counted.
-ANSWERS = {
-    "utter_overview", "utter_materials", "utter_time_limit", "utter_agency", "utter_location",
-    "utter_office_hours", "utter_phone", "utter_legal_basis", "utter_complaint", "utter_fee",
-    "utter_conditions", "utter_process", "utter_visits", "utter_online", "utter_field_missing",
-}
+# Responses that answer a question about an item (index.answers names them): they get
+# 有帮助/没帮助 buttons and are counted.
+ANSWERS = {response for response, _, _ in ATTRIBUTES.values()} | {"utter_field_missing"}
 # Responses that mean the assistant did not manage to answer: logged for the admin page.
 UNANSWERED = {"utter_out_of_scope", "utter_offer_human", "utter_item_not_found", "utter_service_unavailable"}
 _LEAVE_QUEUE = re.compile(r"取消(转)?人工|返回(智能)?助手|结束人工|不用人工|唔使人工")
@@ -174,7 +171,3 @@ def merge_custom(messages: list[dict[str, Any]], sender: str) -> list[ChatOut]:
             continue
         out.append(ChatOut.model_validate({**message, "recipient_id": message.get("recipient_id", sender)}))
     return out
-
-
-def log_safe(text: str) -> str:
-    return mask(text)[:200]

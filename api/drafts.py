@@ -17,18 +17,17 @@ long as the link is valid.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import time
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from index.render import checklist
 
+from .settings import derived_fernet
 from .store import Store
 
 
@@ -49,8 +48,7 @@ class Drafts:
         self.store = store
         self.ttl = ttl_hours * 3600
         self._signer = URLSafeTimedSerializer(secret, salt="guide-draft")
-        key = base64.urlsafe_b64encode(hashlib.sha256(("guide-draft-key:" + secret).encode()).digest())
-        self._fernet = Fernet(key)
+        self._fernet = derived_fernet(secret, "draft")
 
     def create(self, record: dict, applicant: dict[str, str], *, situation: str | None = None, sender: str | None = None) -> str:
         """Store a draft (committed before this returns) and return its signed token."""

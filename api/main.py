@@ -76,10 +76,10 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
     async def refuse_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI echoes the input back; JSON cannot carry NaN, Infinity or a lone surrogate, and a
         # 3 MB message need not come back: the errors say where and what, without the input.
-        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
-        for error, original in zip(errors, exc.errors()):
-            if "ctx" in original:
-                error["ctx"] = {k: str(v) for k, v in original["ctx"].items()}
+        errors = [
+            {k: ({name: str(value) for name, value in v.items()} if k == "ctx" else v) for k, v in e.items() if k != "input"}
+            for e in exc.errors()
+        ]
         try:
             return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
         except ValueError:  # includes UnicodeEncodeError

@@ -9,11 +9,22 @@ Every field can be set in the environment with the prefix ``GUIDE_API_`` (``GUID
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def derived_fernet(secret: str, purpose: str):
+    """A Fernet cipher whose key is derived from the deployment's secret, one key per purpose
+    (drafts, Rasa's form fields): a secret never encrypts two kinds of data with the same key."""
+    from cryptography.fernet import Fernet
+
+    digest = hashlib.sha256(f"guide-{purpose}-key:{secret}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 class ApiSettings(BaseSettings):

@@ -127,9 +127,7 @@ def check_tracker_privacy() -> None:
     """After the application flow, the conversation store holds no ID number or mobile in clear."""
     import sqlalchemy as sa
 
-    from bot.tracker_store import default_url
-
-    url = os.environ.get("GUIDE_TRACKER_DB_URL") or default_url()
+    url = ApiSettings().resolved_tracker_db_url()
     with sa.create_engine(url).connect() as db:
         stored = "\n".join(row[0] for row in db.exec_driver_sql("SELECT data FROM events"))
     for secret in ("11010519491231002X", "13712345678", "110105194912310021"):

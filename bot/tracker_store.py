@@ -15,11 +15,8 @@ next turn, the database never shows them, and once the draft is made the slots a
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
+from api.settings import ApiSettings, derived_fernet
 from index.personal import mask
 
 logger = logging.getLogger(__name__)
@@ -36,17 +34,6 @@ ENCRYPTED_SLOTS = frozenset({"applicant_name", "applicant_mobile", "applicant_id
 _PREFIX = "enc:"
 
 
-def default_url() -> str:
-    data_dir = Path(os.environ.get("GUIDE_DATA_DIR", "var/data")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data_dir / 'tracker.sqlite'}"
-
-
-def _fernet() -> Fernet:
-    from api.settings import ApiSettings  # the one place the deployment's secret is kept
-
-    secret = ApiSettings().secret("secret_key")
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(("guide-tracker-key:" + secret).encode()).digest()))
 
 
 def private_event(data: dict[str, Any], fernet: Fernet) -> dict[str, Any]:
@@ -85,7 +72,11 @@ def public_event(data: dict[str, Any], fernet: Fernet) -> dict[str, Any]:
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain=None, host=None, event_broker=None, url: str | None = None, **kwargs):
-        parsed = make_url(url or os.environ.get("GUIDE_TRACKER_DB_URL") or default_url())
+        # The API's settings are the one place the database URL and the secret are worked out.
+        settings = ApiSettings()
+        parsed = make_url(url or settings.resolved_tracker_db_url())
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(
             domain=domain,
             dialect=parsed.drivername.split("+")[0],
@@ -98,7 +89,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             query=dict(parsed.query) or None,
             **kwargs,
         )
-        self._fernet = _fernet()
+        self._fernet = derived_fernet(settings.secret("secret_key"), "tracker")
         if self.engine.url.get_backend_name() == "sqlite":
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")

@@ -71,12 +71,31 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * (len(name) - 1) if name else name
 
 
+def find_id_number(text: str) -> str | None:
+    """The first valid ID number in free text (身份证号11010519491231002x → '11010519491231002X')."""
+    for match in _ID_IN_TEXT.finditer(_fold_digits(text)):
+        if valid_id_number(match.group()):
+            return normalize_id_number(match.group())
+    return None
+
+
+def find_mobile(text: str) -> str | None:
+    """The first valid mobile in free text (我手机 138 0013 8000 → '13800138000')."""
+    for match in _MOBILE_IN_TEXT.finditer(_fold_digits(text)):
+        if valid_mobile(match.group()):
+            return normalize_mobile(match.group())
+    return None
+
+
+def _fold_digits(text: str) -> str:
+    return text.translate(_FULLWIDTH_DIGITS) if any("０" <= c <= "９" for c in text) else text
+
+
 def mask(text: str) -> str:
     """Free text with every ID number and mobile masked (also full-width digits)."""
     if not text:
         return text
-    folded = text.translate(_FULLWIDTH_DIGITS) if any("０" <= c <= "９" for c in text) else text
-    folded = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), folded)
+    folded = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), _fold_digits(text))
     return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group()), folded)
 
 
