@@ -38,7 +38,7 @@ def emit(turn: Turn, dispatcher: CollectingDispatcher, before: State) -> list[Ev
     for say in turn.says:
         # ``custom`` tells channels (and the evaluation) what was answered, from which record,
         # without parsing the text: the kiosk draws cards from it.
-        custom = {"response": say.response, "item_code": turn.state.item_code, "item_base": turn.state.item_base}
+        custom = {"response": say.response, "item_code": turn.state.item_code, "item_key": turn.state.item_key}
         dispatcher.utter_message(response=say.response, buttons=say.buttons or None, json_message=custom, **say.values)
     old, new = before.as_slots(), turn.state.as_slots()
     return [SlotSet(name, value) for name, value in new.items() if old.get(name) != value]
@@ -196,6 +196,6 @@ class ActionRequestHuman(Action):
             if record:
                 phones = "、".join(phone_list(record, "咨询电话"))
         response = "utter_human_handoff_item_phone" if phones else "utter_human_handoff"
-        custom = {"response": response, "handoff": True, "item_code": state.item_code, "item_base": state.item_base}
+        custom = {"response": response, "handoff": True, "item_code": state.item_code, "item_key": state.item_key}
         dispatcher.utter_message(response=response, json_message=custom, **({"phones": phones} if phones else {}))
         return [SlotSet("misses", 0)]

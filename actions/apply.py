@@ -175,7 +175,7 @@ class ActionSubmitApply(Action):
             json_message={
                 "response": "utter_apply_ready",
                 "item_code": record["实施编码"],
-                "item_base": record.get("基本编码"),
+                "item_key": tracker.get_slot("item_key") or record.get("基本编码"),
                 "apply": {
                     "item_code": record["实施编码"],
                     "situation": values["applicant_situation"],

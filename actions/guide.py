@@ -18,34 +18,30 @@ record only (:mod:`index.answers`). The Rasa actions are thin wrappers around th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from index import regions
-from index.analysis import fold_dialect, normalize
-from index.answers import answer_for
+from index.analysis import normalize
+from index.answers import answer_for, office_answer, passage_answer
 from index.errors import BackendUnavailable
+from index.offices import OfficeDirectory
+from index.passages import best_passages, cue_table
 from index.search import Searcher, SearchResult
+from index.understanding import Understanding, detail_words, parse_ordinal
 
 # Below this ratio of the best score, the next item is not a contender.
 AMBIGUOUS_RATIO = 0.5
 MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
-_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-# 不是开公司，是开个体户: the negated clause names what is NOT meant; only the rest is searched.
-_NEGATED_CLAUSE = re.compile(r"(?:不是|并非|而不是)[^，,。；;！!？?]{1,20}[，,；;]\s*(?=\S)")
-_CORRECTION_WORDS = re.compile(
-    r"不是这个|不是这样|不是|不对|搞错了|弄错了|讲错了|说错了|讲错|说错|我说的是|我问的是|我要的是|我是问|应该是|是指|其实是|我是"
-)
-
-
 @dataclass
 class State:
     """What the conversation has established: kept in Rasa slots between turns."""
 
-    item_base: str | None = None
+    item_key: str | None = None
     item_code: str | None = None
     region: str | None = None
     pending_attribute: str | None = None
@@ -54,6 +50,11 @@ class State:
     misses: int = 0
     # "consent" while the citizen is asked whether to pre-fill an application for the item.
     apply_stage: str | None = None
+    # The words of a question still to be answered once the item or place is known ("?" first
+    # for a yes/no question): 男朋友21岁能领结婚证吗 → which place? → 桂城 → the age clause.
+    pending_detail: str | None = None
+    # The office last asked about (实施主体), for follow-ups such as 中午休息吗.
+    office: str | None = None
 
     @classmethod
     def from_slots(cls, slots: dict[str, Any]) -> "State":
@@ -86,26 +87,17 @@ def _short_region(full: str) -> str:
     return full.removeprefix("广东省")
 
 
-_ORDINAL = re.compile(
-    r"^\s*(?:就|选|揀|拣|要|是|系)?\s*(?:第\s*([一二两三四五六七八九十\d]+)\s*[个個项項条]?|([1-9])\s*[号個个]?|(最后一个|最后嗰个|最后那个))\s*(?:吧|啦|呀|啊|喇|囉|啰|嘅)?\s*[。.!！]?\s*$"
-)
+def _polite(method):
+    """A public turn whose search backend fails says so and keeps the state (never a stack trace)."""
 
+    @functools.wraps(method)
+    def turn(self, text, *args):
+        try:
+            return method(self, text, *args)
+        except BackendUnavailable:
+            return Turn([Say("utter_service_unavailable")], replace(args[-1]))
 
-def parse_ordinal(text: str | None) -> int | None:
-    """第二个 / 2 / 选3 / 最后一个 → 2, 2, 3, -1; anything else (三水, 第三代社保卡) → None."""
-    if not text:
-        return None
-    match = _ORDINAL.match(text)
-    if not match:
-        return None
-    if match.group(3):
-        return -1
-    token = match.group(1) or match.group(2)
-    if token.isdigit():
-        return int(token)
-    if token == "十":
-        return 10
-    return _ORDINALS.get(token[-1]) if len(token) == 1 else None
+    return turn
 
 
 class Guide:
@@ -115,52 +107,75 @@ class Guide:
         self.searcher = searcher
         self.backend = searcher.backend
         self.guide_link = guide_link
+        self.offices = OfficeDirectory(self.backend)
+        self._understood: dict[tuple, Understanding] = {}
+
+    def understand(self, text: str, *, correction: bool = False) -> Understanding:
+        """The turn read once; the methods of one turn share it (and so never fold text again)."""
+        key = (text, correction, id(self.backend.analyzer))
+        found = self._understood.get(key)
+        if found is None:
+            if len(self._understood) > 256:
+                self._understood.clear()
+            found = self._understood[key] = self.searcher.understand(text, correction=correction)
+        return found
 
     # -- public turns ---------------------------------------------------------------------------
 
+    @_polite
     def ask(self, text: str, attribute: str | None, state: State) -> Turn:
         """A question (attribute) or a bare mention of an item (attribute None).
 
         Besides the classified attribute, the attribute words of the text are answered too (up
-        to three): 网上在哪里办 gets the online address and the place.
+        to three): 网上在哪里办 gets the online address and the place. Words beyond the item and
+        the attribute (21岁, 寄到家) lead the answer with the record's passage that answers them.
         """
         state = replace(state)  # a turn never changes the caller's state
-        text = _NEGATED_CLAUSE.sub(" ", fold_dialect(normalize(text)))
-        if state.options and state.options[0]["kind"] == "item" and self._pick_option(text, None, state.options):
+        u = self.understand(text)
+        if state.options and state.options[0]["kind"] == "item" and self._pick_option(u.search_text, None, state.options):
             return self.choose(text, None, state)
+        attributes = _merge_attributes(attribute, u.attributes)
+        office = self._office_turn(u, attributes, state)
+        if office is not None:
+            return office
         try:
-            result = self.searcher.search(text, limit=MAX_OPTIONS)
+            result = self.searcher.search(u.query, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
-        attributes = _merge_attributes(attribute, result.attributes)
         if not attributes and state.pending_attribute:
             # 要带什么材料？→ 哪个事项？→ 补办身份证: the reply names the item of the open question.
             attributes = state.pending_attribute.split(",")
         state = self._with_region(state, result)
         if result.query.empty:
-            if state.item_base:
-                return self._answer_item(state.item_base, attributes or _pending(state), state)
+            if state.item_key:
+                return self._answer_item(state.item_key, attributes or _pending(state), state, u)
             state.pending_attribute = _joined(attributes)
+            state.pending_detail = _detail_of(u)
             return Turn([Say("utter_ask_item")], state)
         groups = result.groups if result.groups and self._has_evidence(result.groups[0], result.query) else []
+        if state.item_key and (not groups or groups[0].item_key != state.item_key) and self._about_current(u, state):
+            # 临时身份证怎么办 → 有效期多久: every word of the follow-up is in the current record
+            return self._answer_item(state.item_key, attributes or _pending(state), state, u)
         if not groups:
-            if state.item_base and attribute:
+            if state.item_key and attribute:
                 # The NLU is sure this asks about an attribute (几天批？/ 工作人员态度很差，怎么投诉？)
                 # and no other item is named: it is about the item in context.
-                return self._answer_item(state.item_base, attributes, state)
+                return self._answer_item(state.item_key, attributes, state, u)
             return self._not_found(state)
-        if state.item_base and self._is_ambiguous(groups, result.query):
-            contextual = self._in_context(text, state)
+        if state.item_key and self._is_ambiguous(groups, result.query):
+            contextual = self._in_context(u.search_text, state)
             if contextual is not None:
                 groups = contextual
         if self._is_ambiguous(groups, result.query):
             state.pending_attribute = _joined(attributes)
+            state.pending_detail = _detail_of(u)
             return self._ask_item(groups, state)
         state.misses = 0
         if result.ambiguous_regions:
-            state.region = self._region_with_item([result.region, *result.ambiguous_regions], groups[0].base_code)
-        return self._answer_item(groups[0].base_code, attributes, state)
+            state.region = self._region_with_item([result.region, *result.ambiguous_regions], groups[0].item_key)
+        return self._answer_item(groups[0].item_key, attributes, state, u)
 
+    @_polite
     def choose(self, text: str, option: str | None, state: State) -> Turn:
         """The reply to offered options: a button, 第二个, or the option's name typed."""
         state = replace(state)  # a turn never changes the caller's state
@@ -168,7 +183,7 @@ class Guide:
         picked = self._pick_option(text, option, options)
         if picked is None:
             found, _ = self._regions_in(text, state)
-            if found and state.item_base:
+            if found and state.item_key:
                 return self.inform_region(text, state)
             return self.ask(text, _first(state.pending_attribute), state)
         attributes = _pending(state)
@@ -177,10 +192,11 @@ class Guide:
             return self._answer_item(picked["value"], attributes, state)
         if picked["kind"] == "city":
             state.region = picked["value"]
-            return self._answer_item(state.item_base, attributes, state)
+            return self._answer_item(state.item_key, attributes, state)
         state.region = picked["region"]
         return self._answer_code(picked["value"], attributes, state)
 
+    @_polite
     def inform_region(self, text: str, state: State) -> Turn:
         """A region named on its own: pick the implementation there, or remember it."""
         state = replace(state)  # a turn never changes the caller's state
@@ -189,65 +205,71 @@ class Guide:
         found, rest = self._regions_in(text, state)
         if not found:
             return self.ask(text, _first(state.pending_attribute), state)
-        if state.item_base and _has_item_words(rest, self.searcher):
-            # 那顺德的驾驶证补领呢: a region and another item at once
+        if (state.item_key or state.office) and _has_item_words(rest, self.searcher) or self.offices.find(rest):
+            # 那顺德的驾驶证补领呢 / 南海车管所呢: a region and another item or office at once
             return self.ask(text, _first(state.pending_attribute) or state.last_attribute, state)
         state.region, state.item_code, state.options = found[0].full_name, None, None
-        if not state.item_base:
+        if state.office and not state.item_key:
+            return self.ask(text, state.last_attribute, state)
+        if not state.item_key:
             return Turn([Say("utter_ask_item", {"region": _short_region(state.region)})], state)
-        return self._answer_item(state.item_base, _pending(state), state)
+        return self._answer_item(state.item_key, _pending(state), state, self.understand(text))
 
+    @_polite
     def correct(self, text: str, state: State) -> Turn:
         """不是这个，我说的是补领: another item, read in the context of the current one.
 
         A correction of the place only (讲错咗，我系顺德嘅) answers again for the new place.
         """
         state = replace(state)  # a turn never changes the caller's state
-        cleaned = _CORRECTION_WORDS.sub(" ", _NEGATED_CLAUSE.sub(" ", fold_dialect(normalize(text))))
+        u = self.understand(text, correction=True)
         attributes = _pending(state)
         try:
-            result = self.searcher.search(cleaned, limit=MAX_OPTIONS)
+            result = self.searcher.search(u.query, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         state = self._with_region(state, result)
         attributes = _merge_attributes(None, result.attributes) or attributes
         if result.query.empty:
-            if state.item_base and result.region is not None:
-                return self._answer_item(state.item_base, attributes, state)
+            if state.item_key and result.region is not None:
+                return self._answer_item(state.item_key, attributes, state, u)
             return self._ask_item_fresh(state)
-        groups = [g for g in result.groups if g.base_code != state.item_base]
-        if state.item_base:
-            contextual = self._in_context(cleaned, state)
+        groups = [g for g in result.groups if g.item_key != state.item_key]
+        if state.item_key:
+            contextual = self._in_context(u.search_text, state)
             if contextual:
-                groups = [g for g in contextual if g.base_code != state.item_base] or groups
+                groups = [g for g in contextual if g.item_key != state.item_key] or groups
         if not groups:
             return self._ask_item_fresh(state)
         if self._is_ambiguous(groups, result.query):
             state.pending_attribute = _joined(attributes)
             return self._ask_item(groups, state)
         state.item_code = None
-        return self._answer_item(groups[0].base_code, attributes, state)
+        return self._answer_item(groups[0].item_key, attributes, state, u)
 
+    @_polite
     def fallback(self, text: str, state: State) -> Turn:
         """The NLU was unsure: read the text through the index before giving up.
 
-        A region or an option when one was asked for, an attribute of the item in context, or an
-        item the index knows are answered as such; anything else is out of scope, and a second
-        miss in a row offers a human.
+        A region or an option when one was asked for, an attribute or a detail of the item in
+        context, an office or an item the index knows are answered as such; anything else is
+        out of scope, and a second miss in a row offers a human.
         """
         state = replace(state)  # a turn never changes the caller's state
         if state.options and self._pick_option(text, None, state.options) is not None:
             return self.choose(text, None, state)
         found, rest = self._regions_in(text, state)
-        if found and state.item_base and not _has_item_words(rest, self.searcher):
+        if found and state.item_key and not _has_item_words(rest, self.searcher):
             return self.inform_region(text, state)
+        u = self.understand(text)
         try:
-            result = self.searcher.search(text, limit=MAX_OPTIONS)
+            result = self.searcher.search(u.query, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         known_item = result.groups and self._has_evidence(result.groups[0], result.query)
-        follow_up = result.query.empty and result.attributes and state.item_base
-        if known_item or follow_up:
+        follow_up = state.item_key and (result.query.empty and result.attributes or self._about_current(u, state))
+        office = self.offices.find(u.query.item_text or u.folded, region_divisions=u.regions)
+        if known_item or follow_up or (office and office.bodies) or (state.office and u.attributes):
             return self.ask(text, None, state)
         state.misses += 1
         if state.misses >= 2:
@@ -255,6 +277,82 @@ class Guide:
         return Turn([Say("utter_out_of_scope")], state)
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _about_current(self, u: Understanding, state: State) -> bool:
+        """Whether a turn's words all belong to the current item: a follow-up, not a new item.
+
+        有效期多久 after 临时身份证 (the record says 有效期三个月) stays; 驾驶证换证 does not (驾驶证
+        is not in the 临时身份证 record). A question whose detail a passage of the record answers
+        (新证能寄到家里吗) stays too.
+        """
+        if not state.item_key:
+            return False
+        record = self._current_record(state)
+        if record is None:
+            return False
+        own = [w for w in u.detail_words("") if len(w) >= 2]
+        if not own:
+            return False
+        names = _names_text(record)
+        text = normalize(" ".join(p.text for p in _record_passages(record)) + " " + names)
+        other = self.searcher.search(u.query, limit=1)
+        if other.groups and other.groups[0].item_key != state.item_key and self._has_evidence(other.groups[0], other.query):
+            other_names = self._item_text(other.groups[0])
+            if any(w in other_names and w not in text for w in own):
+                return False  # 驾驶证换证 after 身份证: a word names the other item and not this one
+        if all(w in text for w in own):
+            return True
+        words = u.detail_words(names)
+        return bool(words) and bool(best_passages(record, words))
+
+    def _names_item(self, text: str) -> bool:
+        """Whether a text names an item: its best match has one of the text's words in its names."""
+        if not text.strip():
+            return False
+        result = self.searcher.search(text, limit=1)
+        return bool(result.groups) and self._has_evidence(result.groups[0], result.query)
+
+    def _current_record(self, state: State) -> dict | None:
+        if state.item_code:
+            return self.backend.get(state.item_code)
+        impls = self.backend.implementations(state.item_key) if state.item_key else []
+        return self.backend.get(impls[0][0]) if impls else None
+
+    def _office_turn(self, u: Understanding, attributes: list[str], state: State) -> Turn | None:
+        """An office named without an item (南海车管所在哪), or a follow-up on the last office."""
+        asked = [a for a in attributes if a in OFFICE_ATTRIBUTES]
+        if [a for a in attributes if a and a not in OFFICE_ATTRIBUTES]:
+            return None
+        match = self.offices.find(u.query.item_text, region_divisions=u.regions or _divisions(state.region))
+        if match is None:
+            if not (state.office and not state.item_key and (asked or _hours_cue(u)) and u.query.empty):
+                return None
+            names = [state.office]
+        else:
+            rest = u.query.item_text
+            for word in match.words:
+                rest = rest.replace(word, " ")
+            if self._names_item(rest):
+                return None  # 车管所补驾驶证: an item at that office, answered as the item
+            if not asked and not _hours_cue(u) and all(w in self.backend.analyzer.vocabulary for w in match.words):
+                return None  # 社保怎么交: 社保 names items as well as an office; only 社保电话 is the office
+            if not match.bodies:
+                state.misses = 0
+                return Turn([Say("utter_office_not_found", {"office": match.words[0]})], state)
+            names = [b.name for b in match.bodies]
+        if not asked:
+            asked = ["office_hours"] if _hours_cue(u) else list(OFFICE_ATTRIBUTES)
+        says, disagree = office_answer(self.offices, names, asked)
+        if disagree:
+            items = _items_of(self.backend, disagree)
+            if len(items) > 1:
+                state.options = [{"kind": "item", "value": key, "title": name} for key, name in items[:MAX_OPTIONS]]
+                state.pending_attribute = _joined(asked)
+                buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(state.options, 1)]
+                return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
+        state.office, state.item_key, state.item_code, state.misses = names[0], None, None, 0
+        state.last_attribute = asked[0]
+        return Turn([Say(say.response, say.values) for say in says], state)
 
     @staticmethod
     def _with_region(state: State, result: SearchResult) -> State:
@@ -305,7 +403,7 @@ class Guide:
 
     def _in_context(self, text: str, state: State):
         """Search again with the current item's name in front: 补领 after 身份证首次申领."""
-        current = self.backend.implementations(state.item_base)
+        current = self.backend.implementations(state.item_key)
         if not current:
             return None
         record = self.backend.get(current[0][0])
@@ -321,7 +419,7 @@ class Guide:
         return Turn([Say("utter_item_not_found")], state)
 
     def _ask_item(self, groups, state: State) -> Turn:
-        options = [{"kind": "item", "value": g.base_code, "title": g.name} for g in groups[:MAX_OPTIONS]]
+        options = [{"kind": "item", "value": g.item_key, "title": g.name} for g in groups[:MAX_OPTIONS]]
         # near-duplicates below a clear gap are noise, not options
         keep = [o for o, g in zip(options, groups) if g.score >= AMBIGUOUS_RATIO * groups[0].score] or options[:2]
         state.options = keep
@@ -329,17 +427,20 @@ class Guide:
         return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
 
     def _ask_item_fresh(self, state: State) -> Turn:
-        state.item_base, state.item_code = None, None
+        state.item_key, state.item_code = None, None
         return Turn([Say("utter_ask_item")], state)
 
-    def _answer_item(self, base_code: str, attributes: list[str | None], state: State) -> Turn:
+    def _answer_item(self, item_key: str, attributes: list[str | None], state: State, u: Understanding | None = None) -> Turn:
         """Pick the implementation of an item for the state's region, asking when needed."""
-        if state.item_base != base_code:
+        if state.item_key != item_key:
             state.item_code = None
-        state.item_base = base_code
+        state.item_key, state.office = item_key, None
+        if u is not None:
+            # a new question replaces an open one; a bare place or 那呢 keeps it
+            state.pending_detail = _detail_of(u) or (state.pending_detail if u.query.empty else None)
         if state.item_code:
             return self._answer_code(state.item_code, attributes, state)
-        impls = self.backend.implementations(base_code)
+        impls = self.backend.implementations(item_key)
         if not impls:
             return self._not_found(state)
         if len(impls) == 1:
@@ -392,7 +493,8 @@ class Guide:
         record = self.backend.get(code)
         if record is None:
             return self._not_found(state)
-        state.item_code, state.item_base = code, record["基本编码"]
+        state.item_code, state.item_key = code, self.backend.item_key_of(code) or record["基本编码"]
+        detail, state.pending_detail = state.pending_detail, None
         state.pending_attribute, state.options, state.misses = None, None, 0
         asked = [a for a in attributes if a] or [None]
         if "apply" in asked:
@@ -401,7 +503,15 @@ class Guide:
             state.last_attribute = asked[0]
         link = self.guide_link.format(code=code)
         says = []
-        for attribute in asked:
+        yes_no, words = _parse_detail(detail)
+        words = detail_words(words, _names_text(record)) if words else []
+        found = best_passages(record, words) if words else []
+        if found:
+            answer = passage_answer(record, found, yes_no=yes_no, link=link, words=words)
+            says.append(Say(answer.response, answer.values))
+            # the passage answers the question; the field it comes from is not repeated
+            asked = [a for a in asked if a and ATTRIBUTE_FIELDS.get(a) not in {p.field for p in found}]
+        for attribute in asked if found else asked or [None]:
             answer = answer_for(record, attribute or "overview", link=link)
             says.append(Say(answer.response, answer.values, [] if attribute else _follow_up_buttons()))
         return Turn(says, state)
@@ -427,7 +537,7 @@ class Guide:
         Several towns share a name (狮山: 南海 and 香洲): the one among the offered options, or in
         the city of the current region, or where the item is implemented, is the one meant.
         """
-        found, rest = regions.take_regions(fold_dialect(normalize(text)))
+        found, rest = regions.take_regions(self.understand(text).folded)
         if len(found) < 2:
             return found, rest
         context: set[str] = set()
@@ -436,8 +546,8 @@ class Guide:
             context.update(regions.chain_codes(division))
         if state.region and regions.resolve(state.region):
             context.update(regions.chain_codes(regions.resolve(state.region))[:2])
-        if state.item_base:
-            for _, region_text in self.backend.implementations(state.item_base):
+        if state.item_key:
+            for _, region_text in self.backend.implementations(state.item_key):
                 context.update(regions.chain_codes(regions.resolve(region_text))[:2])
         fitting = [d for d in found if set(regions.chain_codes(d)) & context - {"440000"}]
         return (fitting or found), rest
@@ -475,6 +585,66 @@ class Guide:
         words = [t for t, _ in self.searcher.analyze(text).terms.get("name", []) if len(t) >= 2]
         holding = [o for o in options if words and all(w in normalize(o["title"]) for w in words)]
         return holding[0] if len(holding) == 1 else None
+
+
+OFFICE_ATTRIBUTES = ("location", "office_hours", "phone")
+# The record field an attribute's answer shows: a passage from that field already answered it.
+ATTRIBUTE_FIELDS = {
+    "conditions": "受理条件", "materials": "申请材料", "process": "办理流程", "office_hours": "办理时间",
+    "location": "办理地点", "online": "在线办理地址", "fee": "收费", "legal_basis": "设定依据",
+}
+
+
+def _detail_of(u: Understanding) -> str | None:
+    """What a question asks beyond item and attribute, kept in a slot: '?男朋友 21 岁' (? = yes/no)."""
+    words = detail_words(u.words, "")
+    if not words:
+        return None
+    return ("?" if u.yes_no else "") + " ".join(words)
+
+
+def _parse_detail(detail: str | None) -> tuple[bool, list[str]]:
+    if not detail:
+        return False, []
+    return detail.startswith("?"), detail.lstrip("?").split()
+
+
+def _names_text(record: dict) -> str:
+    parts = [record.get("事项名称", ""), *(record.get("日常用语") or [])]
+    parts += [s.get("名称", "") for s in record.get("业务办理项") or [] if isinstance(s, dict)]
+    parts += [r.get("名称", "") for r in record.get("办理结果") or [] if isinstance(r, dict)]
+    return normalize(" ".join(p for p in parts if isinstance(p, str)))
+
+
+def _record_passages(record: dict):
+    from index.passages import passages
+
+    return passages(record)
+
+
+def _divisions(region_text: str | None) -> list:
+    division = regions.resolve(region_text) if region_text else None
+    return [division] if division is not None else []
+
+
+def _hours_cue(u: Understanding) -> bool:
+    """中午休息吗 / 几点开门: a word whose cues point at 办理时间."""
+    cues = cue_table()
+    return any("办理时间" in cues.get(w, ()) for w in u.words) or any(
+        cue in u.folded and "办理时间" in words for cue, words in cues.items()
+    )
+
+
+def _items_of(backend, codes: list[str]) -> list[tuple[str, str]]:
+    """(item key, name) of the items that records belong to, first-seen order, once each."""
+    out: dict[str, str] = {}
+    records = backend.get_many(codes[:50])
+    for code in codes[:50]:
+        record = records.get(code)
+        key = backend.item_key_of(code) if record else None
+        if key and key not in out:
+            out[key] = record["事项名称"]
+    return list(out.items())
 
 
 def _consent_buttons() -> list[dict]:

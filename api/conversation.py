@@ -107,7 +107,7 @@ class Conversations:
         if isinstance(custom.get("apply"), dict):
             self._make_draft(sender, reply, custom, base_url)
         if response in ANSWERS and custom.get("item_code"):
-            self.store.add_answer(custom["item_code"], custom.get("item_base"), response)
+            self.store.add_answer(custom["item_code"], custom.get("item_key"), response)
             reply.custom = {**(reply.custom or custom), "feedback": True}
         if response in UNANSWERED:
             self.store.add_unanswered(sender, message, response)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
+import unicodedata
 import statistics
 import subprocess
 import sys
@@ -71,6 +73,15 @@ def evaluate_nlu(holdout: Path, model: str = "models/guide.tar.gz", config: str 
     return {"n": report["macro avg"]["support"], "accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"]}
 
 
+_LIMIT = re.compile(r"(\d+)\s*\(\s*(工作日|自然日)\s*\)")
+
+
+def _comparable(text: str) -> str:
+    """Width folded, spaces out, 7（工作日） and 7个工作日 alike: facts compared, not their format."""
+    text = unicodedata.normalize("NFKC", text)
+    return _LIMIT.sub(r"\1个\2", re.sub(r"\s+", "", text))
+
+
 def judge(expect: dict, replies: list[dict]) -> tuple[bool, str]:
     text = "\n".join(r.get("text") or "" for r in replies)
     responses = {(r.get("custom") or {}).get("response") for r in replies}
@@ -82,10 +93,15 @@ def judge(expect: dict, replies: list[dict]) -> tuple[bool, str]:
         return "utter_out_of_scope" in responses or "回答不了" in text, "out of scope"
     if expect.get("handoff"):
         return "12345" in text or "人工" in text, "human"
-    missing = [fact for fact in expect.get("must_contain", []) if fact not in text]
+    comparable = _comparable(text)
+    missing = [fact for fact in expect.get("must_contain", []) if _comparable(fact) not in comparable]
     code = expect.get("实施编码")
     if code and code not in text:
         missing.append(f"实施编码 {code}")
+    if "expect_yes" in expect:
+        said = "可以。" in text and "不可以。" not in text if expect["expect_yes"] else "不可以。" in text
+        if not said:
+            missing.append("是" if expect["expect_yes"] else "否")
     return not missing, ("missing " + "；".join(missing)) if missing else "ok"
 
 

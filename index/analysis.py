@@ -45,6 +45,10 @@ W_SYNONYM = 1.0
 W_HOMOPHONE = 0.8
 W_TYPO = 0.6
 W_PART = 0.4
+# A word of the 词林 (index.thesaurus) reaching a loaded record's word the citizen did not write.
+W_THESAURUS = 0.5
+# A procedure word of the loaded names for an everyday one (换个 → 变更, 丢了 → 补领).
+W_PROCEDURE = 0.8
 MAX_QUERY_CHARS = 200
 
 _NON_TEXT = re.compile(r"[^\w\u3400-\u9fff]+")
@@ -107,6 +111,12 @@ def attribute_table() -> tuple[tuple[str, str], ...]:
 @functools.cache
 def synonym_table() -> tuple[tuple[str, tuple[str, ...]], ...]:
     pairs = [(normalize(k), tuple(v.split())) for k, v in _pairs("synonyms.tsv")]
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+@functools.cache
+def procedure_table() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs = [(normalize(k), tuple(v.split())) for k, v in _pairs("procedure_words.tsv")]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
@@ -303,6 +313,37 @@ class Analyzer:
             self._cache[text] = tokens
         return tokens
 
+    def cut(self, text: str) -> list[str]:
+        """Whole words (jieba's default mode with the user dictionary), without stopwords."""
+        return [t for t in self._jieba.cut(text) if t.strip() and t not in self._stop and not _NON_TEXT.fullmatch(t)]
+
+    @functools.cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word the loaded names, 日常用语 and 业务办理项 are indexed under."""
+        return frozenset(t for word in self.lexicon for t in self.words(word))
+
+    def _thesaurus_words(self, tokens: Iterable[str]) -> dict[str, float]:
+        """词林 synonyms of the citizen's words that the records use and the citizen did not.
+
+        买房 → 购买, 房屋 (to meet 提取住房公积金（购买自住住房）); a word the records already use
+        is left alone, so 注销 never becomes 撤销.
+        """
+        from . import thesaurus
+
+        vocabulary = self.vocabulary
+        out: dict[str, float] = {}
+        for token in tokens:
+            if len(token) < 1 or token in vocabulary or token in self._stop:
+                continue
+            found = [s for s in thesaurus.synonyms(token) if len(s) >= 2 and s in vocabulary]
+            weight = W_THESAURUS
+            if not found and len(token) == 2:
+                found = [s for ch in token for s in thesaurus.synonyms(ch) if len(s) >= 2 and s in vocabulary]
+                weight = W_PART
+            for synonym in found[:4]:
+                out[synonym] = max(out.get(synonym, 0.0), weight)
+        return out
+
     def _parts_marked(self, text: str) -> Iterator[tuple[str, bool]]:
         """Query words, each with whether it is only a part of a longer word of the query.
 
@@ -385,6 +426,17 @@ class Analyzer:
         for word, weight in corrections:
             for token, part in self._parts_marked(word):
                 add(token, weight * (W_PART if part else 1.0))
+        vocabulary = self.vocabulary
+        for phrase, words in procedure_table():
+            if phrase in covered:
+                for word in words:
+                    if word in vocabulary:
+                        add(word, W_PROCEDURE)
+                        expansions.append(word)
+        covered_words = set(weighted)
+        for token, weight in self._thesaurus_words(self.cut(covered)).items():
+            if token not in covered_words:
+                add(token, weight)
         content = " ".join(t for t in self._jieba.cut(rest) if t not in self._stop)
         grams = {g: W_OWN for g in char_bigrams(content)}
         sounds = {p: W_OWN for p in pinyin_bigrams(content)}

@@ -58,10 +58,83 @@ def _present(record: dict, key: str) -> bool:
 
 
 def source_text(record: dict) -> str:
-    """Names the record an answer comes from: 实施编码 and 事项版本."""
+    """Names the record an answer comes from: 实施编码, 事项版本 and, when known, where it came from.
+
+    Authored sample records say so (示例数据), so that nobody calls a plausible but invented number.
+    """
     version = record.get("事项版本")
     version_text = f"，第{version}版" if version is not None else ""
-    return f"（来源：事项标准 实施编码 {record.get('实施编码', '')}{version_text}）"
+    origin = record.get("数据来源")
+    origin_text = f"；{origin}" if isinstance(origin, str) and origin.strip() else ""
+    return f"（来源：事项标准 实施编码 {record.get('实施编码', '')}{version_text}{origin_text}）"
+
+
+def _phones_or_body(record: dict) -> str:
+    numbers = render.phones(record, "咨询电话")
+    if numbers:
+        return f"请拨打咨询电话{'、'.join(numbers)}确认"
+    return f"请向{record.get('实施主体') or '办理窗口'}咨询确认"
+
+
+def passage_answer(record: dict, found: list, *, yes_no: bool = False, link: str = "", words=()) -> Answer:
+    """The passages that answer a specific question, verbatim, each named by its field.
+
+    A yes/no question settled by a 是/否 field gets that yes or no first; otherwise the record's
+    words are quoted and the 咨询电话 given, since whether the citizen's case fits is the office's
+    call, not ours.
+    """
+    lines = [f"「{p.label}」{p.text}" for p in found]
+    from .passages import settles
+
+    first = found[0]
+    verdict = settles(first, list(words)) if yes_no else None
+    if verdict is not None:
+        lead = ("可以。" if verdict else "不可以。") + "事项标准载明：\n"
+    elif yes_no:
+        lead = "事项标准中与您的问题相关的原文：\n"
+    else:
+        lead = "事项标准载明：\n"
+    tail = ""
+    if yes_no and verdict is None:
+        tail = f"\n是否符合您的情况以窗口审核为准，{_phones_or_body(record)}。"
+    values = {
+        "item": str(record.get("事项名称", "")),
+        "place": place_text(record),
+        "source": source_text(record),
+        "link": link,
+        "facts": lead + "\n".join(lines) + tail,
+    }
+    return Answer("utter_passage", values)
+
+
+OFFICE_LABELS = {"location": "办理地点", "office_hours": "办理时间", "phone": "咨询电话"}
+MAX_BODIES = 3
+
+
+def office_answer(offices, names: list[str], asked: list[str]) -> tuple[list[Answer], list[str] | None]:
+    """What the records of the named bodies say of their address, hours or phones.
+
+    Returns the answers and, when one body's records disagree on what is asked (each counter its
+    own address), that body's 实施编码 so that the caller can ask which item is meant.
+    """
+    answers: list[Answer] = []
+    for name in names[:MAX_BODIES]:
+        body = offices.body(name)
+        if body is None:
+            continue
+        lines = []
+        for attribute in asked:
+            values = body.values(attribute)
+            label = OFFICE_LABELS[attribute]
+            if not values:
+                lines.append(f"{label}：事项标准未载明")
+                continue
+            if len(values) > 1 and len(names) == 1 and attribute != "phone":
+                return [], list(body.codes)
+            lines.append(f"{label}：{values[0]}" + ("" if len(values) == 1 else f"（另有：{'；'.join(values[1:3])}）"))
+        source = f"（来源：{body.name}的{len(body.codes)}条事项标准，如 实施编码 {body.codes[0]}）"
+        answers.append(Answer("utter_office", {"office": body.name, "facts": "\n".join(lines), "source": source}))
+    return answers, None
 
 
 def place_text(record: dict) -> str:
@@ -131,7 +204,7 @@ def _facts(record: dict, attribute: str) -> str:
     if attribute == "overview":
         return "\n".join(
             [
-                f"办理地点：{record.get('办理地点', '')}",
+                f"办理地点：{record['办理地点'] if _present(record, '办理地点') else render.missing_text(record, '办理地点')}",
                 render.time_limit_text(record),
                 f"收费：{render.fee_text(record)}",
                 f"到现场次数：{render.visits_text(record)}",

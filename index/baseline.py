@@ -6,9 +6,10 @@
     ['442106040001', '442106041001', …]          # 基本编码, best first
 
 What a deployer gets from an off-the-shelf full-text index on Chinese without any work: the item
-name and its 日常用语 as character unigrams, Lucene's BM25, no user dictionary, no synonyms, no
-dialect or typo handling, no region logic. Implementations of one 基本编码 count once (their
-best score), as in the real search.
+name and its 日常用语 (or, with ``whole_record=True``, every text of the record) as character
+unigrams, Lucene's BM25, no user dictionary, no synonyms, no dialect or typo handling, no region
+logic. Implementations of one item count once (their best score), as in the real search;
+``key_of`` maps a 实施编码 to the item it belongs to (default: its 基本编码).
 """
 
 from __future__ import annotations
@@ -26,14 +27,28 @@ def _chars(text: str) -> list[str]:
     return [ch for ch in text if ch.isalnum()]
 
 
+def _all_text(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for v in value for t in _all_text(v)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() if not str(k).startswith("_") for t in _all_text(v)]
+    return []
+
+
 class CharBM25:
-    def __init__(self, records: list[dict]):
+    def __init__(self, records: list[dict], *, whole_record: bool = False, key_of=None):
         self.base_codes: list[str] = []
         postings: dict[str, tuple[list[int], list[int]]] = {}
         lengths = []
         for doc, record in enumerate(records):
-            self.base_codes.append(record["基本编码"])
-            text = " ".join([record.get("事项名称", ""), *(record.get("日常用语") or [])])
+            key = key_of(record["实施编码"]) if key_of else None
+            self.base_codes.append(key or record["基本编码"])
+            if whole_record:
+                text = " ".join(_all_text(record))
+            else:
+                text = " ".join([record.get("事项名称", ""), *(record.get("日常用语") or [])])
             chars = _chars(text)
             lengths.append(bm25.encoded_length(len(chars)))
             for ch, tf in Counter(chars).items():

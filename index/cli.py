@@ -123,7 +123,7 @@ def cmd_search(args) -> int:
     for rank, group in enumerate(result.groups, start=1):
         regions = "、".join(h.region.removeprefix("广东省") for h in group.hits[:6])
         more = f" 等{len(group.hits)}处" if len(group.hits) > 6 else ""
-        print(f"{rank}. {group.name}  [{group.base_code}]  {group.score:.2f}")
+        print(f"{rank}. {group.name}  [{group.item_key}]  {group.score:.2f}")
         print(f"   {regions}{more}")
         print(f"   实施编码 {group.hits[0].code}（{group.hits[0].body}）")
     print(f"（{elapsed:.1f} 毫秒）", file=sys.stderr)

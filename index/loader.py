@@ -6,6 +6,11 @@
     >>> batch.raise_for_problems()   # BatchError listing file, record, 实施编码 and field
     >>> len(batch.records)
 
+A record is either in the interchange format (the Chinese keys of FORMAT.md) or a raw record
+of a 广东政务服务网 export (TASK_NAME, TASK_CODE, DEPT_NAME …), detected per record and mapped
+by :mod:`index.portal` before it is checked; a file may mix both. A problem in a portal record
+names the portal field (``handle_time: 无法解析的办结时限 …``).
+
 Nothing here touches an index: a batch is read and checked completely first, so that a caller
 can refuse the whole batch (the default) or, when the user asks for it, load the good records
 and report the rest.
@@ -25,6 +30,7 @@ from pydantic import ValidationError
 
 from .errors import BatchError, Problem
 from .model import validate_record
+from .portal import from_portal, is_portal_record, portal_field
 
 
 @dataclass
@@ -323,6 +329,28 @@ def _iter_single(text: str, file: str) -> Iterator[tuple[Any, str] | Problem]:
     yield value, "第 1 条记录（第 1 行）"
 
 
+def _as_record(value: dict, file: str, where: str) -> tuple[dict | None, list[Problem]]:
+    """The record in the interchange format: a portal record is mapped first (index.portal)."""
+    if not is_portal_record(value):
+        return value, []
+    mapped = from_portal(value, file, where)
+    if isinstance(mapped, list):
+        return None, mapped
+    return mapped, []
+
+
+def _portal_problems(problems: list[Problem], raw: dict) -> list[Problem]:
+    """Problems the model found in a mapped portal record, named by the portal field they came from."""
+    out = []
+    for problem in problems:
+        source = portal_field(problem.field, raw) if problem.field else ""
+        message = problem.message
+        if problem.field and problem.field not in message:
+            message += f"（对应 {problem.field}）"
+        out.append(Problem(problem.file, problem.where, source, message, problem.code))
+    return out
+
+
 def _check(entries, file: str, batch: Batch, *, keep: bool, progress=None) -> None:
     for entry in entries:
         if progress is not None:
@@ -339,20 +367,36 @@ def _check(entries, file: str, batch: Batch, *, keep: bool, progress=None) -> No
             actual = _JSON_TYPES.get(type(value), type(value).__name__)
             batch.problems.append(Problem(file, where, "", f"记录应为 JSON 对象（实际为{actual}）"))
             continue
-        located = Located(value, file, where)
-        if value and not any(any("\u4e00" <= ch <= "\u9fff" for ch in str(key)) for key in value):
-            # e.g. the portal's raw export (TASK_NAME, DEPT_NAME …): say so before listing 19 missing keys.
+        # Each record is of its own family: a file may mix the format's records and raw portal ones.
+        raw = value
+        record, mapping_problems = _as_record(value, file, where)
+        if record is None:
+            batch.problems.extend(mapping_problems)
+            code = raw.get("TASK_CODE")
+            if isinstance(code, str) and code.strip():
+                batch.refused.append(Located(None, file, where, code.strip()))
+            continue
+        located = Located(record, file, where)
+        if record and not any(any("\u4e00" <= ch <= "\u9fff" for ch in str(key)) for key in record):
+            # Neither family (e.g. English keys of some other system): say so before listing 19 missing keys.
             batch.problems.append(
-                Problem(file, where, "", "记录的字段名不是交换格式的中文字段（如 TASK_NAME、DEPT_NAME），请先按 FORMAT.md 转换")
+                Problem(
+                    file,
+                    where,
+                    "",
+                    "记录的字段名既不是交换格式的中文字段，也不是广东政务服务网门户导出的字段"
+                    "（TASK_NAME、TASK_CODE、DEPT_NAME …），见 FORMAT.md",
+                )
             )
         try:
-            validate_record(value)
+            validate_record(record)
         except ValidationError as exc:
-            batch.problems.extend(_problems_from(exc, file, where, located.code))
+            problems = _problems_from(exc, file, where, located.code)
+            batch.problems.extend(_portal_problems(problems, raw) if record is not raw else problems)
             if located.code:
                 batch.refused.append(Located(None, file, where, located.code))
             continue
-        unstorable = _unstorable(value)
+        unstorable = _unstorable(record)
         if unstorable:
             batch.problems.append(Problem(file, where, "", unstorable, located.code))
             if located.code:
@@ -400,7 +444,8 @@ def iter_accepted(batch: Batch) -> Iterator[dict]:
         digest = hashlib.sha256()
         for entry in _entries_of_file(name, digest):
             if not isinstance(entry, Problem) and entry[1] in places:
-                yield entry[0]
+                # Checked already: a portal record maps again to the same record.
+                yield _as_record(entry[0], name, entry[1])[0]
         if digest.hexdigest() != batch.digests.get(name):
             # The file changed since it was checked: what was written must not stand.
             raise BatchError([Problem(name, "文件", "", "文件在校验之后被修改，请重新载入")])

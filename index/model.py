@@ -137,7 +137,14 @@ class Process(_Part):
 
 
 class ItemStandard(_Part):
-    """One implementation of one item in one region: the unit the index stores."""
+    """One implementation of one item in one region: the unit the index stores.
+
+    FORMAT.md "Unpublished fields": a required key may hold ``None`` (null) when the source does
+    not publish it (a portal export has no 设定依据, 收费 or 办理时间); the key must still be
+    present, an absent one is an error. The keys that identify and place the record (事项名称,
+    基本编码, 实施编码, 事项类型, 行使层级, 行政区划, 实施主体) can never be null: a record without
+    them cannot be stored, found or named.
+    """
 
     # identity and classification
     name: Text = Field(alias="事项名称")
@@ -148,29 +155,29 @@ class ItemStandard(_Part):
     item_type: Text = Field(alias="事项类型")
     level: Text = Field(alias="行使层级")
     region: Text = Field(alias="行政区划")
-    audience: list[Text] = Field(alias="服务对象")
+    audience: list[Text] | None = Field(alias="服务对象")
     themes: list[Text] = Field(default_factory=list, alias="事项主题分类")
     situations: list[Situation] = Field(default_factory=list, alias="业务办理项")
     # who, where, when
     body: Text = Field(alias="实施主体")
     window: OptText | None = Field(None, alias="办理窗口")
-    address: Text = Field(alias="办理地点")
-    hours: Text = Field(alias="办理时间")
-    phones: list[Text] = Field(alias="咨询电话")
-    complaint_phones: list[Text] = Field(alias="监督投诉电话")
+    address: Text | None = Field(alias="办理地点")
+    hours: Text | None = Field(alias="办理时间")
+    phones: list[Text] | None = Field(alias="咨询电话")
+    complaint_phones: list[Text] | None = Field(alias="监督投诉电话")
     reconsideration: Venue | None = Field(None, alias="行政复议")
     litigation: Venue | None = Field(None, alias="行政诉讼")
     # what, conditions, materials
     scope: OptText | None = Field(None, alias="申请内容")
-    conditions: Text = Field(alias="受理条件")
-    materials: list[Material] = Field(alias="申请材料")
-    legal_basis: list[LegalBasis] = Field(alias="设定依据")
-    fees: Text | list[Fee] = Field(alias="收费")
+    conditions: Text | None = Field(alias="受理条件")
+    materials: list[Material] | None = Field(alias="申请材料")
+    legal_basis: list[LegalBasis] | None = Field(alias="设定依据")
+    fees: Text | list[Fee] | None = Field(alias="收费")
     results: list[Result] = Field(default_factory=list, alias="办理结果")
     # how and how long
-    legal_limit: Text = Field(alias="法定办结时限")
-    promised_limit: Text = Field(alias="承诺办结时限")
-    visits: int = Field(alias="到办事现场次数", ge=0)
+    legal_limit: Text | None = Field(alias="法定办结时限")
+    promised_limit: Text | None = Field(alias="承诺办结时限")
+    visits: int | None = Field(alias="到办事现场次数", ge=0)
     online_url: OptText | None = Field(None, alias="在线办理地址")
     booking_url: OptText | None = Field(None, alias="在线预约地址")
     # The Shenzhen example carries 办理流程 as a sentence, not an object: both are published.
@@ -192,8 +199,9 @@ class ItemStandard(_Part):
 
     @field_validator("legal_limit", "promised_limit")
     @classmethod
-    def _parsable_limit(cls, value: str) -> str:
-        parse_time_limit(value)
+    def _parsable_limit(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_time_limit(value)
         return value
 
 

@@ -13,8 +13,10 @@
 Records are the plain dicts of ``shared/item-standards/FORMAT.md``. They are read here as they
 come (validated or not), so every accessor tolerates a missing key or a value of the wrong
 shape: a preview of a half-finished record must render, and must say what is missing rather
-than guess. Nothing is invented: an absent field becomes "本事项标准未载明…" plus the
-record's own 咨询电话.
+than guess. Nothing is invented: an absent field, or a required one that is null because the
+source does not publish it (FORMAT.md "Unpublished fields", e.g. a portal export's 设定依据, 收费,
+办理时间), becomes "本事项标准未载明…" plus the record's own 咨询电话 (``missing_text``). A null
+申请材料 is "not stated", unlike ``[]`` ("本事项无需提交申请材料").
 
 HTML is produced by Jinja2 templates in ``index/templates`` with autoescaping on, because the
 records are untrusted input (a material name may contain ``<script>``). Plain text views are

@@ -5,7 +5,7 @@
     >>> result = searcher.search("南海办暂住证要带什么")
     >>> result.attributes, result.region.full_name
     (['materials'], '广东省佛山市南海区')
-    >>> [(g.base_code, g.name, [h.region for h in g.hits]) for g in result.groups][:1]
+    >>> [(g.item_key, g.name, [h.region for h in g.hits]) for g in result.groups][:1]
     [('442106040001', '居住证申领', ['广东省佛山市南海区桂城街道', …])]
 
 The region may come from the text (it then boosts the implementations there) or from the caller
@@ -49,7 +49,7 @@ class SearchResult:
             "region_source": self.region_source,
             "results": [
                 {
-                    "base_code": g.base_code,
+                    "item_key": g.item_key,
                     "name": g.name,
                     "score": round(g.score, 4),
                     "implementations": [
@@ -83,8 +83,17 @@ class Searcher:
     def analyze(self, text: str) -> AnalyzedQuery:
         return self.backend.analyzer.query(text)
 
-    def search(self, text: str, *, region: str | None = None, limit: int = 10, per_group: int = 20) -> SearchResult:
-        query = self.analyze(text)
+    def understand(self, text: str, *, correction: bool = False):
+        """The turn read once (:mod:`index.understanding`), with this index's dictionary."""
+        from .understanding import understand
+
+        return understand(text, self.backend.analyzer, correction=correction)
+
+    def search(
+        self, text: str | AnalyzedQuery, *, region: str | None = None, limit: int = 10, per_group: int = 20
+    ) -> SearchResult:
+        """Ranked items for a text, or for a query already analysed (a turn is analysed once)."""
+        query = text if isinstance(text, AnalyzedQuery) else self.analyze(text)
         division, source, ambiguous = None, None, []
         if region:
             division = regions.resolve(region)

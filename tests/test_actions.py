@@ -62,7 +62,7 @@ def test_question_without_region_asks_region_and_remembers_the_question():
     messages, slots = run(module.ActionAnswerMaterials(), tracker("我想办居住证，要带什么材料？", "ask_materials"))
     assert [m["response"] for m in messages] == ["utter_ask_region"]
     assert messages[0]["buttons"] and messages[0]["custom"]["response"] == "utter_ask_region"
-    assert slots["item_base"] == "442106040001" and slots["pending_attribute"] == "materials"
+    assert slots["item_key"] == "442106040001" and slots["pending_attribute"] == "materials"
     assert len(slots["options"]) == len(messages[0]["buttons"])
 
 
@@ -92,7 +92,7 @@ def test_follow_up_uses_the_item_in_context():
 def test_correction_switches_item():
     _, slots = run(module.ActionAnswerMaterials(), tracker("南海区第一次办身份证要带什么", "ask_materials"))
     messages, after = run(module.ActionCorrectItem(), tracker("不是这个，我说的是补领", "correct_item", slots))
-    assert after["item_base"] == "442106020003"
+    assert after["item_key"] == "442106020003"
     assert [m["response"] for m in messages] == ["utter_materials"]
 
 

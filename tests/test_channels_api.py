@@ -80,7 +80,7 @@ def test_an_answer_about_an_item_offers_feedback_and_is_counted(client, rasa, pa
     code = panyu["实施编码"]
     rasa.script["要带什么"] = [
         {"recipient_id": "s1", "text": "需要以下材料…"},
-        {"recipient_id": "s1", "custom": {"response": "utter_materials", "item_code": code, "item_base": panyu["基本编码"]}},
+        {"recipient_id": "s1", "custom": {"response": "utter_materials", "item_code": code, "item_key": panyu["基本编码"]}},
     ]
     [reply] = say(client, "要带什么")
     assert reply["custom"]["feedback"] is True and reply["custom"]["item_code"] == code

@@ -29,7 +29,7 @@ def test_search_json_has_groups_implementations_and_attributes(data_dir, capsys)
     assert main(["search", "补办身份证要带什么", "--json", "--region", "佛山"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["attributes"] == ["materials"] and body["region_source"] == "filter"
-    assert body["results"][0]["base_code"] == "442106020003"
+    assert body["results"][0]["item_key"] == "442106020003"
     assert [i["code"] for i in body["results"][0]["implementations"]] == ["X0005"]
 
 

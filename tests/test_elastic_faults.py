@@ -73,7 +73,7 @@ def test_up_the_backend_reads_the_fake_like_a_cluster(fake, make_backend, panyu)
     backend = make_backend()
     result = Searcher(backend).search("补办身份证")
     assert result.groups, "no groups"
-    assert result.groups[0].base_code == "442106020003"
+    assert result.groups[0].item_key == "442106020003"
     assert {h.code for h in result.groups[0].hits} == {"X0005", "X0006"}
     assert backend.count() == 8
     assert backend.get("X0005")["事项名称"] == "居民身份证补领"
@@ -192,7 +192,7 @@ def test_down_at_first_use_then_back_on_the_same_port_works_without_a_new_backen
     assert fake.port == port
     time.sleep(0.25)  # the breaker lets a call through again
     result = searcher.search("补办身份证")
-    assert result.groups and result.groups[0].base_code == "442106020003"
+    assert result.groups and result.groups[0].item_key == "442106020003"
     assert "居民身份证补领" in backend.analyzer.lexicon, "the lexicon was not loaded once the cluster was back"
 
 
@@ -256,7 +256,7 @@ def test_the_guide_says_the_service_is_unavailable_then_answers_when_it_is_back(
     time.sleep(0.25)
     turn = guide.ask("补办身份证要带什么", "materials", State())
     assert turn.says[0].response in ("utter_ask_region", "utter_materials")
-    assert turn.state.item_base == "442106020003"
+    assert turn.state.item_key == "442106020003"
 
 
 def test_the_guide_is_polite_when_the_cluster_slows_down_mid_conversation(fake, make_backend):

@@ -477,7 +477,7 @@ def elastic(served):
 WORD_FIELDS = {f"f_{name}" for name in ALL_FIELDS}
 # The only strings a search body may carry outside its query: its own structure.
 STRUCTURE = {"index", "size", "sort", "track_scores", "_source", "collapse", "field", "inner_hits", "desc", "asc", "_score",
-             "implementations", "code", "base_code", "name", "region", "body", "region_code", "region_chain", "own_level",
+             "implementations", "code", "base_code", "item_key", "name", "region", "body", "region_code", "region_chain", "own_level",
              "guide-items"}
 
 

@@ -33,7 +33,7 @@ def region_of(guide, code):
 def test_item_in_several_regions_asks_which_region_with_buttons(guide):
     turn = guide.ask("我想办居住证要带什么", "materials", State())
     assert responses(turn) == ["utter_ask_region"]
-    assert turn.state.pending_attribute == "materials" and turn.state.item_base == "442106040001"
+    assert turn.state.pending_attribute == "materials" and turn.state.item_key == "442106040001"
     assert len(turn.says[0].buttons) == len(turn.state.options) >= 2
 
 
@@ -76,16 +76,16 @@ def test_follow_up_keeps_item_and_place(guide):
 def test_new_item_replaces_the_old_one(guide):
     first = guide.ask("南海区补办身份证要带什么材料", "materials", State())
     second = guide.ask("那驾驶证补领呢要带什么", "materials", first.state)
-    assert second.state.item_base == "442901002001"
+    assert second.state.item_key == "442901002001"
     # 驾驶证补领 has no 南海区 implementation: the place is kept, and the citizen told so
     assert responses(second) == ["utter_not_in_region", "utter_ask_region"]
 
 
 def test_correction_switches_to_the_sibling_item(guide):
     first = guide.ask("南海区第一次办身份证要带什么", "materials", State())
-    assert first.state.item_base == "442106020001"
+    assert first.state.item_key == "442106020001"
     turn = guide.correct("不是这个，我说的是补领", first.state)
-    assert turn.state.item_base == "442106020003"
+    assert turn.state.item_key == "442106020003"
     assert responses(turn) == ["utter_materials"]  # the question asked before carries over
 
 
@@ -139,4 +139,4 @@ def test_ordinals(text, number):
 def test_negated_clause_is_not_searched(guide):
     first = guide.ask("禅城开有限公司要多久", "time_limit", State())
     turn = guide.correct("不是开公司，是开个体户，收费吗", first.state)
-    assert turn.state.item_base == "440125044001" and responses(turn) == ["utter_fee"]
+    assert turn.state.item_key == "440125044001" and responses(turn) == ["utter_fee"]

@@ -350,14 +350,19 @@ def test_duplicate_code_across_files_stops_the_batch(data_dir, tmp_path, capsys,
     assert snapshot(data_dir) == {}
 
 
-def test_zhongshan_raw_export_loads_nothing(data_dir, capsys):
+def test_zhongshan_raw_export_loads_directly(data_dir, capsys):
     zhongshan = EXAMPLES / "zhongshan-sample.jsonl"
+    raw = [json.loads(line) for line in zhongshan.read_text(encoding="utf-8").splitlines() if line.strip()]
 
-    code, _, err = run_load(capsys, zhongshan)
+    code, out, err = run_load(capsys, zhongshan)
 
-    assert code == 1
-    assert snapshot(data_dir) == {}
-    assert "事项名称" in err and "实施编码" in err and str(zhongshan) in err
+    assert code == 0, err
+    loaded = snapshot(data_dir)
+    assert sorted(loaded) == sorted(r["TASK_CODE"] for r in raw)
+    record = loaded[raw[0]["TASK_CODE"]]
+    assert record["事项名称"] == raw[0]["TASK_NAME"]
+    assert record["办理地点"] == raw[0]["handle_location"].removeprefix("办理地点：")
+    assert record["收费"] is None and record["设定依据"] is None
 
 
 # -- the command line: --partial -------------------------------------------------------------------

@@ -763,32 +763,25 @@ def test_a_json_array_of_one_file_per_guide_is_not_mistaken_for_json_lines(tmp_p
 # -- a real raw export -----------------------------------------------------------------------------
 
 
-def test_zhongshan_raw_export_is_refused_with_field_names():
+def test_zhongshan_raw_export_loads_mapped_from_the_portal_fields():
     raw_lines = [json.loads(line) for line in ZHONGSHAN.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert "TASK_NAME" in raw_lines[0]  # really the portal's raw field names
 
     batch = read_batch([ZHONGSHAN])
 
-    assert batch.records == []
-    assert all(p.file == str(ZHONGSHAN) for p in batch.problems)
-    by_line: dict[int, set[str]] = {}
-    hints = 0
-    for problem in batch.problems:
-        line = int(re.search(r"第\s*(\d+)\s*行", problem.where).group(1))
-        assert problem.code is None  # there is no 实施编码 to name
-        if problem.field == "":
-            # one hint per record that these are the portal's raw field names
-            assert "TASK_NAME" in problem.message and "FORMAT.md" in problem.message
-            hints += 1
-            continue
-        by_line.setdefault(line, set()).add(problem.field)
-        assert "缺少" in problem.message
-    assert hints == len(raw_lines)
-    # Every record is refused, and each problem names a key of the format that is missing.
-    assert sorted(by_line) == list(range(1, len(raw_lines) + 1))
-    for fields in by_line.values():
-        assert {"事项名称", "实施编码", "基本编码", "申请材料", "设定依据", "承诺办结时限"} <= fields
-        assert fields <= set(REQUIRED)
+    # Loaded directly (index.portal maps each record); what the scrape lacks is null, not invented.
+    assert batch.problems == []
+    assert [r.code for r in batch.records] == [raw["TASK_CODE"] for raw in raw_lines]
+    for located, raw in zip(batch.records, raw_lines):
+        record = located.record
+        assert record["事项名称"] == raw["TASK_NAME"] and record["基本编码"] == raw["CATAID"]
+        assert set(REQUIRED) <= set(record)  # every required key present, some of them null
+        assert record["设定依据"] is None and record["申请材料"] is None
+        # The sample puts office hours into both time-limit fields: they are the 办理时间.
+        assert record["法定办结时限"] is None and record["承诺办结时限"] is None
+        assert record["办理时间"] and "办公时间" not in record["办理时间"]
+        assert "不收费" not in record.get("日常用语", [])
+        assert record["_portal"]["TASK_CODE"] == raw["TASK_CODE"]
 
 
 # -- Batch, Problem and BatchError -----------------------------------------------------------------

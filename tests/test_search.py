@@ -18,7 +18,7 @@ def searcher(tmp_path, mini_corpus):
 
 
 def first(result):
-    return result.groups[0].base_code if result.groups else None
+    return result.groups[0].item_key if result.groups else None
 
 
 def test_traditional_and_fullwidth_are_folded():
@@ -62,9 +62,9 @@ def test_traditional_query(searcher):
 def test_same_base_code_comes_back_as_one_item_with_its_regions(searcher):
     result = searcher.search("居住证签注")
     group = result.groups[0]
-    assert group.base_code == "442106041001"
+    assert group.item_key == "442106041001"
     assert {h.region for h in group.hits} == {"广东省广州市番禺区沙湾街道", "广东省佛山市南海区桂城街道"}
-    assert len({g.base_code for g in result.groups}) == len(result.groups)
+    assert len({g.item_key for g in result.groups}) == len(result.groups)
 
 
 def test_region_in_text_boosts_its_implementations(searcher):

@@ -73,9 +73,9 @@ class Hit:
 
 @dataclass
 class Group:
-    """One item (基本编码) with its matching implementations, best first."""
+    """One item (see :mod:`index.identity`) with its matching implementations, best first."""
 
-    base_code: str
+    item_key: str
     score: float
     hits: list[Hit]
 
@@ -148,6 +148,7 @@ def search_fields(record: dict) -> dict:
         "办理结果": [{"名称": r.get("名称", "")} for r in record.get("办理结果") or [] if isinstance(r, dict)],
         "事项主题分类": record.get("事项主题分类") or [],
         "实施主体": record.get("实施主体", ""),
+        "事项类型": record.get("事项类型", ""),
     }
 
 
@@ -174,7 +175,9 @@ class Backend(Protocol):
 
     def count(self) -> int: ...
 
-    def implementations(self, base_code: str) -> list[tuple[str, str]]: ...
+    def implementations(self, item_key: str) -> list[tuple[str, str]]: ...
+
+    def item_key_of(self, code: str) -> str | None: ...
 
     def iter_records(self) -> Iterator[dict]: ...
 

@@ -28,6 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from ..analysis import ALL_FIELDS, Analyzer, lexicon_from
 from ..errors import BackendUnavailable
+from ..identity import item_keys
 from .base import Group, Hit, LoadReport, RegionScope, SearchRequest, plan_changes, region_chain, search_fields
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 # How long a scroll (reading every record, or every implementation of an item) stays open between pages.
 _SCROLL = "2m"
 
-_KEEP = ["code", "base_code", "name", "region", "body", "region_code", "region_chain", "own_level"]
+_KEEP = ["code", "base_code", "item_key", "name", "region", "body", "region_code", "region_chain", "own_level"]
 
 
 def index_body(lexicon: list[str], generation: int, *, replicas: int = 0) -> dict[str, Any]:
@@ -55,6 +56,7 @@ def index_body(lexicon: list[str], generation: int, *, replicas: int = 0) -> dic
             "properties": {
                 "code": {"type": "keyword"},
                 "base_code": {"type": "keyword"},
+                "item_key": {"type": "keyword"},
                 "version": {"type": "integer"},
                 "name": {"type": "keyword", "index": False},
                 "region": {"type": "keyword"},
@@ -69,14 +71,18 @@ def index_body(lexicon: list[str], generation: int, *, replicas: int = 0) -> dic
     }
 
 
-def document(record: dict, analyzer: Analyzer) -> dict[str, Any]:
-    """The indexed form of a record: its keywords, its analyzed fields and the record itself."""
+def document(record: dict, analyzer: Analyzer, item_key: str | None = None) -> dict[str, Any]:
+    """The indexed form of a record: its keywords, its analyzed fields and the record itself.
+
+    ``item_key`` is the record's item across catalogue codes (:mod:`index.identity`).
+    """
     chain, own_level = region_chain(record["行政区划"])
     codes = [str(c) for c in chain if c >= 0]
     fields = analyzer.document_fields(search_fields(record))
     return {
         "code": record["实施编码"],
         "base_code": record["基本编码"],
+        "item_key": item_key or record["基本编码"],
         "version": record.get("事项版本"),
         "name": record["事项名称"],
         "region": record["行政区划"],
@@ -96,7 +102,7 @@ def _region_clauses(scope: RegionScope) -> dict[str, Any]:
 
 
 def build_query(request: SearchRequest) -> dict[str, Any]:
-    """The search body for a request: term clauses, region factor or filter, collapse by 基本编码."""
+    """The search body for a request: term clauses, region factor or filter, collapse by item."""
     should = []
     for name, terms in request.terms.items():
         boost = request.boosts.get(name, 0.0)
@@ -125,7 +131,7 @@ def build_query(request: SearchRequest) -> dict[str, Any]:
         "track_scores": True,
         "_source": _KEEP,
         "collapse": {
-            "field": "base_code",
+            "field": "item_key",
             "inner_hits": {
                 "name": "implementations",
                 "size": request.per_group,
@@ -378,14 +384,21 @@ class ElasticBackend:
             if read:  # the index or the scroll went away half-way: never a silently short list
                 raise BackendUnavailable(f"Elasticsearch 读取中断（已读 {read} 条）：{exc}") from exc
 
-    def implementations(self, base_code: str) -> list[tuple[str, str]]:
+    def item_key_of(self, code: str) -> str | None:
+        record = self.get(code)
+        if record is None:
+            return None
+        hits = list(self._scan(self._fast, self.search_timeout, {"term": {"code": code}}, ["item_key"]))
+        return hits[0]["_source"].get("item_key") if hits else record["基本编码"]
+
+    def implementations(self, item_key: str) -> list[tuple[str, str]]:
         """(实施编码, 行政区划) of every implementation of an item."""
         from elasticsearch import NotFoundError
 
         if self._live_index() is None:
             return []
         try:
-            hits = list(self._scan(self._fast, self.search_timeout, {"term": {"base_code": base_code}}, ["code", "region"]))
+            hits = list(self._scan(self._fast, self.search_timeout, {"term": {"item_key": item_key}}, ["code", "region"]))
         except NotFoundError:
             return []
         with self._reading():
@@ -406,12 +419,15 @@ class ElasticBackend:
             current[record["实施编码"]] = record
         merged = [current[code] for code in sorted(current)]
         analyzer = Analyzer(lexicon_from(search_fields(r) for r in merged))
+        keys = item_keys(
+            (r["实施编码"], r["基本编码"], r["事项名称"], r.get("事项类型", ""), r["行政区划"]) for r in merged
+        )
         generation = time.time_ns()
         new = f"{self.alias}-{generation}"
         self._call(self._es.indices.create, index=new, **index_body(analyzer.lexicon, generation))
         try:
             actions = (
-                {"_index": new, "_id": r["实施编码"], "_source": document(r, analyzer)} for r in merged
+                {"_index": new, "_id": r["实施编码"], "_source": document(r, analyzer, keys[r["实施编码"]])} for r in merged
             )
             with self._guard():
                 for _ok, _item in streaming_bulk(self._es, actions, chunk_size=1000, raise_on_error=True):
@@ -521,7 +537,7 @@ class ElasticBackend:
                 )
                 for h in inner
             ]
-            groups.append(Group(base_code=top["_source"]["base_code"], score=float(top["_score"] or 0.0), hits=hits))
+            groups.append(Group(item_key=top["_source"].get("item_key") or top["_source"]["base_code"], score=float(top["_score"] or 0.0), hits=hits))
         return groups
 
     def close(self) -> None:

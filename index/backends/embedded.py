@@ -32,9 +32,10 @@ import orjson
 
 from .. import bm25
 from ..analysis import ALL_FIELDS, Analyzer, lexicon_from
+from ..identity import item_keys
 from .base import Group, Hit, LoadReport, SearchRequest, plan_changes, region_chain, search_fields
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 LEVELS = {"省": 0, "市": 1, "区": 2, "镇": 3}
 
 _SCHEMA = """
@@ -66,8 +67,9 @@ class BuiltIndex:
     generation: int
     lexicon: list[str]
     codes: list[str]
-    base_ids: np.ndarray
-    base_codes: list[str]
+    regions: list[str]
+    item_ids: np.ndarray  # per document: which item (see index.identity)
+    item_keys: list[str]
     chain: np.ndarray  # (N, 4) int64
     own_level: np.ndarray  # (N,) int8
     fields: dict[str, FieldIndex] = field(default_factory=dict)
@@ -77,14 +79,35 @@ class BuiltIndex:
     def size(self) -> int:
         return len(self.codes)
 
+    # Looked up per turn: built on first use, never pickled with the index.
+    _key_pos: dict | None = field(default=None, repr=False, compare=False)
+    _code_pos: dict | None = field(default=None, repr=False, compare=False)
+
+    def implementations(self, item_key: str) -> list[tuple[str, str]]:
+        if self._key_pos is None:
+            self._key_pos = {key: n for n, key in enumerate(self.item_keys)}
+        item = self._key_pos.get(item_key)
+        if item is None:
+            return []
+        return sorted((self.codes[d], self.regions[d]) for d in np.flatnonzero(self.item_ids == item))
+
+    def item_key_of(self, code: str) -> str | None:
+        if self._code_pos is None:
+            self._code_pos = {c: n for n, c in enumerate(self.codes)}
+        doc = self._code_pos.get(code)
+        return None if doc is None else self.item_keys[int(self.item_ids[doc])]
+
 
 def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, progress=None) -> tuple[BuiltIndex, Analyzer]:
     """Build the inverted index from (code, base_code, region, search-fields) rows."""
     rows = list(rows)
     analyzer = Analyzer(lexicon_from(r[3] for r in rows))
+    keys = item_keys(
+        (code, base, str(f.get("事项名称", "")), str(f.get("事项类型", "")), region) for code, base, region, f in rows
+    )
     codes: list[str] = []
-    base_index: dict[str, int] = {}
-    base_ids = np.empty(len(rows), dtype=np.int32)
+    item_index: dict[str, int] = {}
+    item_ids = np.empty(len(rows), dtype=np.int32)
     chain = np.full((len(rows), 4), -1, dtype=np.int64)
     own_level = np.full(len(rows), -1, dtype=np.int8)
     # array('i') rather than lists: 100,000 records make some ten million postings.
@@ -93,7 +116,7 @@ def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, pro
     chain_cache: dict[str, tuple[list[int], int]] = {}
     for doc, (code, base_code, region, fields) in enumerate(rows):
         codes.append(code)
-        base_ids[doc] = base_index.setdefault(base_code, len(base_index))
+        item_ids[doc] = item_index.setdefault(keys[code], len(item_index))
         if region not in chain_cache:
             chain_cache[region] = region_chain(region)
         chain[doc], own_level[doc] = chain_cache[region]
@@ -112,8 +135,9 @@ def build_index(rows: Iterable[tuple[str, str, str, dict]], generation: int, pro
         generation=generation,
         lexicon=analyzer.lexicon,
         codes=codes,
-        base_ids=base_ids,
-        base_codes=list(base_index),
+        regions=[r[2] for r in rows],
+        item_ids=item_ids,
+        item_keys=list(item_index),
         chain=chain,
         own_level=own_level,
     )
@@ -195,12 +219,17 @@ class EmbeddedBackend:
         for (doc,) in rows:
             yield orjson.loads(doc)
 
-    def implementations(self, base_code: str) -> list[tuple[str, str]]:
-        """(实施编码, 行政区划) of every implementation of an item, cheaply (no record parsing)."""
+    def implementations(self, item_key: str) -> list[tuple[str, str]]:
+        """(实施编码, 行政区划) of every implementation of an item (see index.identity)."""
+        built = self._ensure_index()
         with self._lock:
-            return self._conn.execute(
-                "SELECT code, region FROM items WHERE base_code=? ORDER BY code", (base_code,)
-            ).fetchall()
+            return built.implementations(item_key)
+
+    def item_key_of(self, code: str) -> str | None:
+        """The item a 实施编码 belongs to."""
+        built = self._ensure_index()
+        with self._lock:
+            return built.item_key_of(code)
 
     def apply(self, records: Iterable[dict], *, replace: bool = False, progress=None) -> LoadReport:
         """Store a checked batch in one transaction (version rules apply), then rebuild the index.
@@ -345,7 +374,7 @@ class EmbeddedBackend:
         # Best first; ties broken by 实施编码 order (the build order) so results are stable.
         order = np.lexsort((candidates, -cand_scores))
         ranked, ranked_match = candidates[order], match[order]
-        bases = built.base_ids[ranked]
+        bases = built.item_ids[ranked]
         _, first = np.unique(bases, return_index=True)
         top_groups = np.sort(first)[: request.limit]
         groups: list[Group] = []
@@ -360,11 +389,11 @@ class EmbeddedBackend:
             hits = []
             for m in members:
                 code = built.codes[ranked[m]]
-                name, region, body = meta.get(code, ("", "", ""))
+                name, region, body, _ = meta.get(code, ("", "", "", ""))
                 hits.append(
                     Hit(
                         code=code,
-                        base_code=built.base_codes[base],
+                        base_code=meta.get(code, ("", "", "", ""))[3],
                         name=name,
                         region=region,
                         body=body,
@@ -372,7 +401,7 @@ class EmbeddedBackend:
                         region_match={1: "serves", 2: "within"}.get(int(ranked_match[m])),
                     )
                 )
-            groups.append(Group(base_code=built.base_codes[base], score=hits[0].score, hits=hits))
+            groups.append(Group(item_key=built.item_keys[base], score=hits[0].score, hits=hits))
         return groups
 
     @staticmethod
@@ -384,16 +413,16 @@ class EmbeddedBackend:
         within = (chain[:, scope.level] == int(scope.code)) & (own > scope.level)
         return np.where(serves, 1, np.where(within, 2, 0)).astype(np.int8)
 
-    def _meta(self, codes: list[str]) -> dict[str, tuple[str, str, str]]:
-        out: dict[str, tuple[str, str, str]] = {}
+    def _meta(self, codes: list[str]) -> dict[str, tuple[str, str, str, str]]:
+        out: dict[str, tuple[str, str, str, str]] = {}
         with self._lock:
             for start in range(0, len(codes), 500):
                 chunk = codes[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for code, name, region, body in self._conn.execute(
-                    f"SELECT code, name, region, body FROM items WHERE code IN ({marks})", chunk
+                for code, name, region, body, base in self._conn.execute(
+                    f"SELECT code, name, region, body, base_code FROM items WHERE code IN ({marks})", chunk
                 ):
-                    out[code] = (name, region, body)
+                    out[code] = (name, region, body, base)
         return out
 
     def close(self) -> None:

@@ -75,7 +75,7 @@ class FakeRasa:
             code, base, name = hit.code, hit.base_code, hit.name
         return [
             {"text": f"办理{name}需要以下材料：\n1. 居民身份证\n2. 近期免冠照片\n完整办事指南：/api/items/{code}/guide"},
-            {"custom": {"response": "utter_materials", "item_code": code, "item_base": base}},
+            {"custom": {"response": "utter_materials", "item_code": code, "item_key": base}},
         ]
 
 
