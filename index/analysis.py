@@ -36,7 +36,7 @@ from pypinyin import Style, lazy_pinyin
 from . import regions as regions_mod
 
 WORD_FIELDS = ("name", "alias", "situation", "result", "theme", "body")
-ALL_FIELDS = WORD_FIELDS + ("gram", "py")
+ALL_FIELDS = WORD_FIELDS + ("gram", "py", "char")
 
 # Weights of query terms by where they came from: the citizen's own words count fully, words a
 # correction guessed count less, so a correct spelling elsewhere in the index still wins.
@@ -221,6 +221,11 @@ def _char_bigrams(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def chars_of(text: str) -> list[str]:
+    """Chinese characters, letters and digits of a text, one token each."""
+    return [ch for ch in text if ch.isalnum()]
+
+
 def char_bigrams(text: str) -> list[str]:
     return list(_char_bigrams(text))
 
@@ -333,7 +338,7 @@ class Analyzer:
         vocabulary = self.vocabulary
         out: dict[str, float] = {}
         for token in tokens:
-            if len(token) < 1 or token in vocabulary or token in self._stop:
+            if len(token) < 2 or token in vocabulary or token in self._stop:
                 continue
             found = [s for s in thesaurus.synonyms(token) if len(s) >= 2 and s in vocabulary]
             weight = W_THESAURUS
@@ -395,6 +400,7 @@ class Analyzer:
             "body": self.words(body),
             "gram": char_bigrams(names),
             "py": pinyin_bigrams(names),
+            "char": chars_of(names),
         }
 
     # -- queries --------------------------------------------------------------------------------
@@ -447,6 +453,9 @@ class Analyzer:
         terms = {f: word_terms for f in WORD_FIELDS}
         terms["gram"] = sorted(grams.items())
         terms["py"] = sorted(sounds.items())
+        # Single characters: what an index with no analysis at all matches on. They keep wording
+        # no dictionary foresaw (安评 → 安全评价) from scoring nothing.
+        terms["char"] = sorted({c: W_OWN for c in chars_of(content) if c not in self._stop}.items())
         return AnalyzedQuery(
             text=text,
             normalized=normalized,

@@ -29,6 +29,7 @@ FIELD_BOOSTS: dict[str, float] = {
     "body": 0.2,
     "gram": 0.6,
     "py": 0.4,
+    "char": 6.0,
 }
 # Small on purpose: it orders the implementations of an item and breaks near-ties between items,
 # but a region must not turn 驾驶证补领 into 换证 because only the latter is handled there.

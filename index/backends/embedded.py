@@ -35,7 +35,7 @@ from ..analysis import ALL_FIELDS, Analyzer, lexicon_from
 from ..identity import item_keys
 from .base import Group, Hit, LoadReport, SearchRequest, plan_changes, region_chain, search_fields
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 LEVELS = {"省": 0, "市": 1, "区": 2, "镇": 3}
 
 _SCHEMA = """
