@@ -31,8 +31,11 @@ $(VENV)/.installed: pyproject.toml requirements/bot.txt | $(PY)
 
 setup: $(VENV)/.installed
 
+# The authored sample (示例数据) plus the real portal export of ../shared when it is there (about
+# 2,500 items): what people try is discrimination among thousands of items, not sixty.
+PORTAL_EXPORT ?= $(wildcard ../shared/item-standards/portal-export/gd-portal-2021.jsonl)
 data: setup
-	$(PY) -m index load --replace data/sample/items.jsonl
+	$(PY) -m index load --replace data/sample/items.jsonl data/examples/zhongshan-sample.jsonl $(PORTAL_EXPORT)
 
 # rasa train skips the work when config, domain and data are unchanged since the last model.
 model: setup

@@ -325,7 +325,7 @@ class Guide:
             return None
         match = self.offices.find(u.query.item_text, region_divisions=u.regions or _divisions(state.region))
         if match is None:
-            if not (state.office and not state.item_key and (asked or _hours_cue(u)) and u.query.empty):
+            if not (state.office and not state.item_key and (asked or _hours_cue(u)) and not self._names_item(u.query.item_text)):
                 return None
             names = [state.office]
         else:
