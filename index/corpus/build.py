@@ -257,12 +257,29 @@ def sample_plan(templates: list[dict]) -> Iterator[tuple[dict, Division, str]]:
             yield template, d, template["_部门"]
 
 
+# Said by every answer, guide and page drawn from an authored record, so nobody calls a
+# plausible but invented number. The two real published guides the sample carries are not marked.
+SAMPLE_NOTE = "示例数据：据真实法规编写，地址和电话仅为示意，请以当地政务服务网为准"
+REAL_GUIDES = Path(__file__).resolve().parents[2] / "data" / "examples"
+
+
+def _real_codes() -> set[str]:
+    codes = set()
+    for path in REAL_GUIDES.glob("gdzwfw-*.json"):
+        codes.add(json.loads(path.read_text("utf-8")).get("实施编码"))
+    return codes
+
+
 def build(templates: list[dict]) -> Iterator[dict]:
     """The sample corpus's records."""
     prepared: dict[str, Prepared] = {}
+    real = _real_codes()
     for template, division, dept in sample_plan(templates):
         p = prepared.setdefault(template["基本编码"], Prepared(template))
-        yield p.record(body_for(division, dept))
+        record = p.record(body_for(division, dept))
+        if record["实施编码"] not in real:
+            record["数据来源"] = SAMPLE_NOTE
+        yield record
 
 
 def write_jsonl(records: Iterable[dict], fp: IO[str]) -> int:
