@@ -28,7 +28,7 @@ from index.analysis import normalize
 from index.answers import answer_for, office_answer, passage_answer
 from index.errors import BackendUnavailable
 from index.offices import OfficeDirectory
-from index.passages import best_passages, cue_table
+from index.passages import best_passages, cue_table, passages
 from index.search import Searcher, SearchResult
 from index.understanding import Understanding, detail_words, parse_ordinal
 
@@ -294,7 +294,7 @@ class Guide:
         if not own:
             return False
         names = _names_text(record)
-        text = normalize(" ".join(p.text for p in _record_passages(record)) + " " + names)
+        text = normalize(" ".join(p.text for p in passages(record)) + " " + names)
         other = self.searcher.search(u.query, limit=1)
         if other.groups and other.groups[0].item_key != state.item_key and self._has_evidence(other.groups[0], other.query):
             other_names = self._item_text(other.groups[0])
@@ -395,11 +395,7 @@ class Guide:
         return any(w in text for w in words)
 
     def _item_text(self, group) -> str:
-        record = self.backend.get(group.hits[0].code) or {}
-        parts = [record.get("事项名称", ""), *(record.get("日常用语") or [])]
-        parts += [s.get("名称", "") for s in record.get("业务办理项") or [] if isinstance(s, dict)]
-        parts += [r.get("名称", "") for r in record.get("办理结果") or [] if isinstance(r, dict)]
-        return normalize(" ".join(p for p in parts if isinstance(p, str)))
+        return _names_text(self.backend.get(group.hits[0].code) or {})
 
     def _in_context(self, text: str, state: State):
         """Search again with the current item's name in front: 补领 after 身份证首次申领."""
@@ -614,12 +610,6 @@ def _names_text(record: dict) -> str:
     parts += [s.get("名称", "") for s in record.get("业务办理项") or [] if isinstance(s, dict)]
     parts += [r.get("名称", "") for r in record.get("办理结果") or [] if isinstance(r, dict)]
     return normalize(" ".join(p for p in parts if isinstance(p, str)))
-
-
-def _record_passages(record: dict):
-    from index.passages import passages
-
-    return passages(record)
 
 
 def _divisions(region_text: str | None) -> list:

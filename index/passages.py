@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from . import thesaurus
-from .analysis import char_bigrams, data_lines, normalize
+from .analysis import data_lines, normalize
 
 # Keys read into passages by their own rules; any other key with text is a passage as it stands.
 _CLAUSE_KEYS = ("受理条件", "申请内容", "必须现场办理原因", "特别说明", "办理须知", "温馨提示", "备注")
@@ -209,30 +209,20 @@ def detail_terms(words: list[str]) -> list[tuple[str, float]]:
     return sorted(weighted.items(), key=lambda kv: -kv[1])
 
 
-def _contains(text: str, grams: frozenset[str], term: str) -> bool:
-    if len(term) == 1:
-        return term in text
-    if term in text:
-        return True
-    # a longer own word half met (男朋友 / 男方) counts through its bigrams, below
-    return False
-
-
 def score_passages(items: list[Passage], terms: list[tuple[str, float]]) -> list[tuple[float, Passage]]:
     """BM25-like: each term once per passage, rarer terms among the record's passages count more."""
     if not items or not terms:
         return []
     folded = [normalize(p.label + " " + p.text) for p in items]
-    grams = [frozenset(char_bigrams(t)) for t in folded]
     n = len(items)
     scored: list[tuple[float, Passage]] = []
     df: dict[str, int] = {}
     for term, _ in terms:
-        df[term] = sum(1 for t, g in zip(folded, grams) if _contains(t, g, term))
-    for passage, text, gram in zip(items, folded, grams):
+        df[term] = sum(1 for t in folded if term in t)
+    for passage, text in zip(items, folded):
         score = 0.0
         for term, weight in terms:
-            if df[term] and _contains(text, gram, term):
+            if df[term] and term in text:
                 idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
                 score += weight * max(idf, 0.3) * (1.0 if len(term) > 1 else 0.6)
         # short passages say one thing: a long one that merely mentions a word ranks below
