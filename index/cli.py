@@ -55,6 +55,7 @@ def _progress(total: int | None, desc: str):
 def cmd_load(args) -> int:
     from .backends import open_backend
     from .loader import iter_accepted, read_batch
+    from .search import Searcher
 
     started = time.perf_counter()
     with _progress(None, "校验") as bar:
@@ -70,6 +71,7 @@ def cmd_load(args) -> int:
     try:
         with _progress(len(batch.records), "载入") as bar:
             report = backend.apply(iter_accepted(batch), replace=args.replace, progress=bar.update)
+        Searcher(backend).warm()
     finally:
         backend.close()
     elapsed = time.perf_counter() - started

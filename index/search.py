@@ -23,6 +23,7 @@ from . import regions
 from .analysis import AnalyzedQuery, data_lines, normalize
 from .backends.base import Backend, Group, RegionScope, SearchRequest
 from .backends.embedded import LEVELS
+from .semantic import CANDIDATES, SemanticRanker
 
 
 class UnknownRegion(ValueError):
@@ -74,11 +75,24 @@ def scope_of(division) -> RegionScope:
     return RegionScope(code=division.code, level=LEVELS.get(division.level, len(chain) - 1), chain=chain)
 
 
-class Searcher:
-    """Analysis in front of a backend; the one entry point for every caller of search."""
+_DEFAULT = object()
 
-    def __init__(self, backend: Backend):
+
+class Searcher:
+    """Analysis in front of a backend; the one entry point for every caller of search.
+
+    Candidates the words found are re-ranked by meaning (:mod:`index.semantic`) unless
+    ``semantic=None`` or the settings switch it off.
+    """
+
+    def __init__(self, backend: Backend, *, semantic=_DEFAULT):
         self.backend = backend
+        self.semantic = SemanticRanker.default() if semantic is _DEFAULT else semantic
+
+    def warm(self) -> None:
+        """Encode the loaded items' texts now (after a load), so no citizen waits for it."""
+        if self.semantic is not None:
+            self.semantic.prepare(self.backend)
 
     def analyze(self, text: str) -> AnalyzedQuery:
         return self.backend.analyzer.query(text)
@@ -109,11 +123,14 @@ class Searcher:
             terms=query.terms,
             region=scope_of(division) if division is not None else None,
             region_mode="filter" if source == "filter" else "boost",
-            # a few more than asked, so that reranking can promote one from below the cut
-            limit=limit + RERANK_EXTRA,
+            # more than asked, so that reranking can promote one from below the cut
+            limit=max(limit + RERANK_EXTRA, CANDIDATES if self.semantic else 0),
             per_group=per_group,
         )
-        groups = rerank_marked_actions(self.backend.search(request), query)[:limit]
+        groups = self.backend.search(request)
+        if self.semantic is not None:
+            groups = self.semantic.rerank(self.backend, query.normalized, groups)
+        groups = rerank_marked_actions(groups, query)[:limit]
         return SearchResult(query, groups, division, source, ambiguous)
 
 

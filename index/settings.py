@@ -31,3 +31,9 @@ class IndexSettings(BaseSettings):
     elasticsearch_search_timeout: float = 2.0
     # After a failure, calls fail at once for this many seconds, then one tries again (0: off).
     elasticsearch_retry_after: float = 1.0
+    # Items re-ranked by meaning (index.semantic); off: by words alone.
+    semantic: bool = True
+    # Passage vectors by model and text, shared by every process and kept across loads.
+    vector_cache: Path = Field(
+        Path("var/cache/vectors.sqlite"), validation_alias=AliasChoices("GUIDE_VECTOR_CACHE", "GUIDE_INDEX_VECTOR_CACHE")
+    )

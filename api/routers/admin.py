@@ -64,6 +64,7 @@ async def load_items(
     if not batch.records:
         raise _refuse("没有合格的记录可载入", batch.problems)
     report = await asyncio.to_thread(searcher.backend.apply, iter_accepted(batch))
+    await asyncio.to_thread(searcher.warm)
     return {
         "loaded": True,
         "accepted": len(batch.records),
