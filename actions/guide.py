@@ -26,6 +26,7 @@ from typing import Any
 from index import regions
 from index.analysis import normalize
 from index.answers import answer_for, office_answer, passage_answer
+from index.verdicts import Ask
 from index.errors import BackendUnavailable
 from index.offices import OfficeDirectory
 from index.passages import best_passages, cue_table, passages
@@ -499,11 +500,11 @@ class Guide:
             state.last_attribute = asked[0]
         link = self.guide_link.format(code=code)
         says = []
-        yes_no, words = _parse_detail(detail)
+        ask, words = _parse_detail(detail)
         words = detail_words(words, _names_text(record)) if words else []
         found = best_passages(record, words) if words else []
         if found:
-            answer = passage_answer(record, found, yes_no=yes_no, link=link, words=words)
+            answer = passage_answer(record, found, ask=ask, link=link, words=words)
             says.append(Say(answer.response, answer.values))
             # the passage answers the question; the field it comes from is not repeated
             asked = [a for a in asked if a and ATTRIBUTE_FIELDS.get(a) not in {p.field for p in found}]
@@ -592,17 +593,23 @@ ATTRIBUTE_FIELDS = {
 
 
 def _detail_of(u: Understanding) -> str | None:
-    """What a question asks beyond item and attribute, kept in a slot: '?男朋友 21 岁' (? = yes/no)."""
+    """What a question asks beyond item and attribute, kept in a slot: '?c 男朋友 21 岁' (a yes/no
+    question and what it asks, :class:`index.verdicts.Ask`), or '男朋友 21 岁'."""
     words = detail_words(u.words, "")
     if not words:
         return None
-    return ("?" if u.yes_no else "") + " ".join(words)
+    return " ".join(([Ask.of(u.folded).code()] if u.yes_no else []) + words)
 
 
-def _parse_detail(detail: str | None) -> tuple[bool, list[str]]:
+def _parse_detail(detail: str | None) -> tuple[Ask | None, list[str]]:
     if not detail:
-        return False, []
-    return detail.startswith("?"), detail.lstrip("?").split()
+        return None, []
+    head, _, rest = detail.partition(" ")
+    if not head.startswith("?"):
+        return None, detail.split()
+    # a slot written before the form was kept ('?男朋友 21 岁') is a 'can' question
+    ask = Ask.from_code(head)
+    return (ask, rest.split()) if ask else (Ask(), detail.lstrip("?").split())
 
 
 def _names_text(record: dict) -> str:

@@ -44,6 +44,7 @@ from api.processes import BIN, ROOT, Services, api_server, rasa_actions, rasa_se
 from index.backends.embedded import EmbeddedBackend
 from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
 from index.evaluate import evaluate as evaluate_search
+from index.answers import YES_NO_WORDS
 from index.loader import iter_accepted, read_batch
 
 DEFAULT_DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
@@ -99,7 +100,10 @@ def judge(expect: dict, replies: list[dict]) -> tuple[bool, str]:
     if code and code not in text:
         missing.append(f"实施编码 {code}")
     if "expect_yes" in expect:
-        said = "可以。" in text and "不可以。" not in text if expect["expect_yes"] else "不可以。" in text
+        yes = any(word in text for word, _ in YES_NO_WORDS.values())
+        no = any(word in text for _, word in YES_NO_WORDS.values())
+        # 不可以。 contains 可以。: a no also reads as a yes, so a yes is a yes without a no
+        said = yes and not no if expect["expect_yes"] else no
         if not said:
             missing.append("是" if expect["expect_yes"] else "否")
     return not missing, ("missing " + "；".join(missing)) if missing else "ok"

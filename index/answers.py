@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import render
+from .verdicts import verdict
 
 # attribute → (response name, the record keys it needs, what to call it when missing)
 ATTRIBUTES: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -76,26 +77,29 @@ def _phones_or_body(record: dict) -> str:
     return f"请向{record.get('实施主体') or '办理窗口'}咨询确认"
 
 
-def passage_answer(record: dict, found: list, *, yes_no: bool = False, link: str = "", words=()) -> Answer:
+# How a yes or no opens an answer, by what the question asked (index.verdicts.Ask.form).
+YES_NO_WORDS = {"can": ("可以。", "不可以。"), "need": ("需要。", "不需要。"), "is": ("是的。", "不是。")}
+
+
+def passage_answer(record: dict, found: list, *, ask=None, link: str = "", words=()) -> Answer:
     """The passages that answer a specific question, verbatim, each named by its field.
 
-    A yes/no question settled by a 是/否 field gets that yes or no first; otherwise the record's
-    words are quoted and the 咨询电话 given, since whether the citizen's case fits is the office's
-    call, not ours.
+    A yes/no question (``ask``, :class:`index.verdicts.Ask`) that the first passage settles (a
+    是/否 field, or its modality words, :func:`index.verdicts.verdict`) gets that yes or no first;
+    otherwise the record's words are quoted and the 咨询电话 given, since whether the citizen's
+    case fits is the office's call, not ours.
     """
     lines = [f"「{p.label}」{p.text}" for p in found]
-    from .passages import settles
-
-    first = found[0]
-    verdict = settles(first, list(words)) if yes_no else None
-    if verdict is not None:
-        lead = ("可以。" if verdict else "不可以。") + "事项标准载明：\n"
+    yes_no = ask is not None
+    said = verdict(found[0], list(words), ask) if yes_no else None
+    if said is not None:
+        lead = YES_NO_WORDS[ask.form][0 if said else 1] + "事项标准载明：\n"
     elif yes_no:
         lead = "事项标准中与您的问题相关的原文：\n"
     else:
         lead = "事项标准载明：\n"
     tail = ""
-    if yes_no and verdict is None:
+    if yes_no and said is None:
         tail = f"\n是否符合您的情况以窗口审核为准，{_phones_or_body(record)}。"
     values = {
         "item": str(record.get("事项名称", "")),
