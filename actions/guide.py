@@ -28,7 +28,7 @@ from index.analysis import normalize
 from index.answers import answer_for, office_answer, passage_answer
 from index.verdicts import Ask
 from index.errors import BackendUnavailable
-from index.offices import OfficeDirectory
+from index.offices import PLACE_WORDS, OfficeDirectory
 from index.passages import best_passages, cue_table, passages
 from index.search import Searcher, SearchResult
 from index.understanding import Understanding, detail_words, parse_ordinal
@@ -311,7 +311,8 @@ class Guide:
         if not text.strip():
             return False
         result = self.searcher.search(text, limit=1)
-        return bool(result.groups) and self._has_evidence(result.groups[0], result.query)
+        # a single character left over (省 of 省水利厅) names no item
+        return bool(result.groups) and self._has_evidence(result.groups[0], result.query, min_length=2)
 
     def _current_record(self, state: State) -> dict | None:
         if state.item_code:
@@ -324,14 +325,14 @@ class Guide:
         asked = [a for a in attributes if a in OFFICE_ATTRIBUTES]
         if [a for a in attributes if a and a not in OFFICE_ATTRIBUTES]:
             return None
-        match = self.offices.find(u.query.item_text, region_divisions=u.regions or _divisions(state.region))
+        match = self.offices.find(u.query.item_text, region_divisions=u.regions or _divisions(state.region), said=u.folded)
         if match is None:
             if not (state.office and not state.item_key and (asked or _hours_cue(u)) and not self._names_item(u.query.item_text)):
                 return None
             names = [state.office]
         else:
             rest = u.query.item_text
-            for word in match.words:
+            for word in [*match.words, *PLACE_WORDS]:
                 rest = rest.replace(word, " ")
             if self._names_item(rest):
                 return None  # 车管所补驾驶证: an item at that office, answered as the item
@@ -385,12 +386,12 @@ class Guide:
             return False
         return True
 
-    def _has_evidence(self, group, query) -> bool:
+    def _has_evidence(self, group, query, *, min_length: int = 1) -> bool:
         """Whether a word of the citizen (or its synonym or correction) is in the item's names.
 
         A match through character bigrams or pinyin alone (火星签证 → 准迁证) is no match.
         """
-        words = {t for t, w in query.terms.get("name", []) if w >= 1.0}
+        words = {t for t, w in query.terms.get("name", []) if w >= 1.0 and len(t) >= min_length}
         words.update(query.corrections)
         text = self._item_text(group)
         return any(w in text for w in words)

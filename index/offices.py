@@ -69,6 +69,43 @@ class OfficeMatch:
     bodies: list[Body]
 
 
+_SUFFIX = "局委厅会院所处办站队馆"
+SPECIFIC = 10
+HALLS = {"政务服务中心", "行政服务中心", "政务服务大厅", "行政服务大厅"}
+# Words of the place, not of the body: what is left of 省税务局的办事窗口 once 税务局 is taken.
+PLACE_WORDS = ("服务大厅", "办事大厅", "政务大厅", "大厅", "政务窗口", "办事窗口", "窗口", "办事", "政务", "在哪")
+
+
+def _office_spans(text: str) -> list[str]:
+    """Stretches of a text that end as a body's name ends (…局, …委, …会, …中心)."""
+    spans = []
+    for end, ch in enumerate(text, start=1):
+        if ch in _SUFFIX or text[:end].endswith("中心"):
+            spans += [text[start:end] for start in range(max(0, end - 10), end - 2)]
+    return [s for s in spans if all("\u3400" <= c <= "\u9fff" for c in s)]
+
+
+def shortens(short: str, name: str) -> bool:
+    """Whether a citizen's short form names a body: 民宗委 of 民族宗教事务委员会 (its characters in
+    order, same first character, its last within the name's last three), 海事局 of
+    中华人民共和国海事局 (the end of the name), or the name with one character mistyped."""
+    if len(short) < 3 or len(short) > len(name):
+        return False
+    if name.endswith(short):
+        return True
+    if len(short) == len(name) >= 4 and sum(a != b for a, b in zip(short, name)) == 1:
+        return True
+    if short[0] != name[0] or short[-1] not in name[-3:]:
+        return False
+    at = 0
+    for ch in short:
+        at = name.find(ch, at)
+        if at < 0:
+            return False
+        at += 1
+    return True
+
+
 def _own_name(body: str) -> str:
     """A body's name without its region: 广东省教育厅 → 教育厅, 佛山市南海区人民政府 → 人民政府."""
     _found, rest = regions.take_regions(normalize(body))
@@ -124,25 +161,52 @@ class OfficeDirectory:
         self._ensure()
         return self._bodies.get(name)
 
-    def find(self, folded_text: str, *, region_divisions=()) -> OfficeMatch | None:
-        """The bodies an (already folded) text names, narrowed to the named region; None if none."""
+    def find(self, folded_text: str, *, region_divisions=(), said: str = "") -> OfficeMatch | None:
+        """The bodies an (already folded) text names, narrowed to the named region; None if none.
+
+        A body is named by an everyday word (``data/offices.tsv``), by its own name less its
+        region, or by the short form citizens make of that name (:func:`shortens`: 民宗委, 消委会,
+        文旅厅, 海事局 for 中华人民共和国广东海事局). The bodies named by the most words come first;
+        ``said``, the whole folded turn, lets a body named in full with its region (广州市公安局)
+        win over its 分局.
+        """
         self._ensure()
         text = folded_text.replace(" ", "")
         words: list[str] = []
-        names: set[str] = set()
+        hits: dict[str, int] = defaultdict(int)
         for everyday, parts in office_words():
             if everyday in text:
                 words.append(everyday)
+                # a hall (政务服务中心) narrows among the bodies named; it names few by itself
+                weight = 1 if set(parts) & HALLS else SPECIFIC
                 for name, body_text in self._texts.items():
                     if any(p in body_text for p in parts):
-                        names.add(name)
+                        hits[name] += weight
                 text = text.replace(everyday, " ")
         for own_name, bodies in self._own_names.items():
             if own_name in text:
                 words.append(own_name)
-                names.update(bodies)
-        if not names:
+                for name in bodies:
+                    hits[name] += SPECIFIC
+        whole = (said or folded_text).replace(" ", "")  # the region too: 广州市公安局
+        for name in self._bodies:
+            if len(name) >= 5 and name in whole:
+                hits[name] += 2 * SPECIFIC  # 广州市公安局 named in full: that body, not its 分局
+        if not hits or max(hits.values()) < SPECIFIC:
+            for span in _office_spans(text):
+                for own_name, bodies in self._own_names.items():
+                    if shortens(span, own_name):
+                        words.append(span)
+                        for name in bodies:
+                            hits[name] += SPECIFIC
+        if not hits:
             return None
+        most = max(hits.values())
+        names = {name for name, count in hits.items() if count == most}
+        if not region_divisions and any(f"省{w}" in folded_text.replace(" ", "") for w in words):
+            # 省水利厅: the province's own body, not a city's of the same name
+            provincial = {n for n in names if self._bodies[n].region.rstrip() in ("广东省", "")}
+            names = provincial or names
         chosen = [self._bodies[n] for n in sorted(names)]
         if region_divisions:
             named = region_divisions[0]

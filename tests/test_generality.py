@@ -12,6 +12,7 @@ from actions.guide import Guide, State
 from index.backends.embedded import EmbeddedBackend
 from index.identity import item_keys
 from index.loader import read_batch
+from index.offices import shortens
 from index.passages import best_passages, passages, settles
 from index.search import Searcher
 from index.thesaurus import synonyms
@@ -125,6 +126,42 @@ def test_a_follow_up_after_an_office_is_about_that_office(guide):
 def test_an_office_word_that_also_names_items_is_an_item_question(guide):
     turn = guide.ask("南海补办社保卡要什么材料", "materials", State())
     assert "utter_office" not in responses(turn)
+
+
+def test_a_short_form_names_the_body_it_shortens():
+    assert shortens("民宗委", "民族宗教事务委员会") and shortens("消委会", "消费者委员会")
+    assert shortens("海事局", "中华人民共和国海事局")  # the end of the name
+    assert shortens("人事考式局", "人事考试局")  # one character mistyped
+    assert not shortens("教育局", "卫生健康局") and not shortens("公安局", "住房公积金管理中心")
+
+
+def test_a_body_named_in_full_wins_over_its_branches(guide):
+    turn = guide.ask("佛山市公安局的咨询电话多少", "phone", State())
+    assert responses(turn)[0] == "utter_office" and turn.state.office == "佛山市公安局"
+
+
+@pytest.fixture(scope="module")
+def provincial(tmp_path_factory, panyu):
+    from tests.conftest import variant
+
+    backend = EmbeddedBackend(tmp_path_factory.mktemp("provincial"))
+    backend.apply([
+        variant(panyu, 实施编码="P1", 实施主体="广东省民族宗教事务委员会", 行政区划="广东省", 办理地点="广州市越秀区米市路58号913室"),
+        variant(panyu, 实施编码="P2", 实施主体="广州市民族宗教事务局", 行政区划="广东省广州市", 办理地点="广州市越秀区府前路1号"),
+    ])
+    yield Guide(Searcher(backend))
+    backend.close()
+
+
+@pytest.mark.parametrize("question", ["省民宗委在哪里办事？", "省民宗委的办事窗口在哪"])
+def test_a_province_body_is_named_by_its_short_form_and_the_province(provincial, question):
+    turn = provincial.ask(question, "location", State())
+    assert responses(turn) == ["utter_office"] and "米市路58号" in facts(turn) and "府前路" not in facts(turn)
+
+
+def test_a_city_body_is_named_with_its_city(provincial):
+    turn = provincial.ask("广州民宗局的地址在哪", "location", State())
+    assert responses(turn) == ["utter_office"] and "府前路1号" in facts(turn)
 
 
 # -- 4. vocabulary from the records ---------------------------------------------------------------
