@@ -35,6 +35,7 @@ from index.understanding import Understanding, detail_words, parse_ordinal
 
 # Below this ratio of the best score, the next item is not a contender.
 AMBIGUOUS_RATIO = 0.5
+SPECIFIC_WORDS = 3
 MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
@@ -377,6 +378,12 @@ class Guide:
         top, second = groups[0], groups[1]
         if second.score < AMBIGUOUS_RATIO * top.score:
             return False
+        analyzer = self.backend.analyzer
+        # the citizen's whole words that the loaded records use (not 我要, 怎么, 去哪)
+        known = {w for w in analyzer.cut(query.item_text) if len(w) >= 2 and w in analyzer.vocabulary}
+        specific = len(known) >= SPECIFIC_WORDS
+        if specific and _rankers_agree(groups[:MAX_OPTIONS]):
+            return False
         words = {t for t in self.backend.analyzer.words(query.item_text) if len(t) >= 2}
         words |= set(query.expansions) | set(query.homophones)
         top_text, second_text = self._item_text(top), self._item_text(second)
@@ -591,6 +598,16 @@ ATTRIBUTE_FIELDS = {
     "conditions": "受理条件", "materials": "申请材料", "process": "办理流程", "office_hours": "办理时间",
     "location": "办理地点", "online": "在线办理地址", "fee": "收费", "legal_basis": "设定依据",
 }
+
+
+def _rankers_agree(groups) -> bool:
+    """Whether the best item is best by its words and by its meaning both (index.semantic):
+    two readings of a specific question (``SPECIFIC_WORDS`` words or more) that pick the same
+    item are no reason to ask which. A short one (补办身份证: 补领 or 换领?) is asked about."""
+    top = groups[0]
+    if top.lexical is None or top.meaning is None:
+        return False
+    return all(top.lexical >= g.lexical and top.meaning > g.meaning for g in groups[1:] if g.lexical is not None)
 
 
 def _detail_of(u: Understanding) -> str | None:

@@ -167,7 +167,8 @@ class SemanticRanker:
         top = max(g.score for g in groups)
         low, high = similarity.min(), similarity.max()
         spread = (similarity - low) / (high - low) if high > low else np.zeros_like(similarity)
-        for group, meaning in zip(groups, spread):
+        for group, meaning, near in zip(groups, spread, similarity):
+            group.lexical, group.meaning = group.score, float(near)
             # In the lexical score's units, so the dialogue's ratios (clear winner or not) still read.
             group.score = top * ((1 - ALPHA) * group.score / top + ALPHA * float(meaning))
         return sorted(groups, key=lambda g: -g.score)

@@ -89,3 +89,18 @@ def test_each_text_is_encoded_once_and_kept_across_processes(tmp_path):
 
 def test_switched_off_in_the_settings_ranks_by_words_alone():
     assert SemanticRanker.default(IndexSettings(semantic=False)) is None
+
+
+def _group(key, lexical, meaning):
+    from index.backends.base import Group
+
+    return Group(item_key=key, score=lexical, hits=[], lexical=lexical, meaning=meaning)
+
+
+def test_a_specific_question_is_not_asked_about_when_words_and_meaning_pick_one_item():
+    from actions.guide import _rankers_agree
+
+    assert _rankers_agree([_group("a", 9.0, 0.91), _group("b", 8.0, 0.90), _group("c", 3.0, 0.80)])
+    assert not _rankers_agree([_group("a", 9.0, 0.90), _group("b", 8.0, 0.91)])  # meaning prefers b
+    assert not _rankers_agree([_group("a", 8.0, 0.91), _group("b", 9.0, 0.90)])  # words prefer b
+    assert not _rankers_agree([_group("a", 9.0, None), _group("b", 8.0, None)])  # ranked by words alone

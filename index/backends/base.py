@@ -79,6 +79,9 @@ class Group:
     item_key: str
     score: float
     hits: list[Hit]
+    # Set by the re-ranking by meaning (index.semantic): the words' score and the similarity.
+    lexical: float | None = None
+    meaning: float | None = None
 
     @property
     def name(self) -> str:
