@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,6 +59,9 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         # service that is down now must not stop the API: chat answers politely until it is back.
         try:
             backend.analyzer
+            # vectors of records loaded without `python -m index load` are encoded now, not
+            # while a citizen waits (a no-op when the load did it)
+            await asyncio.to_thread(app.state.searcher.warm)
         except BackendUnavailable as exc:
             logger.warning("search backend unavailable at start, will retry on use: %s", exc)
         try:

@@ -46,6 +46,7 @@ from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
 from index.evaluate import evaluate as evaluate_search
 from index.answers import YES_NO_WORDS
 from index.loader import iter_accepted, read_batch
+from index.search import Searcher
 
 DEFAULT_DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
 DEFAULT_NLU = ROOT / "tests" / "dev" / "nlu_holdout.yml"
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             batch.raise_for_problems()
             backend = EmbeddedBackend(tmp)
             backend.apply(iter_accepted(batch), replace=True)
+            Searcher(backend).warm()  # as `python -m index load` does: no question waits for it
             backend.close()
             dialogues = _stack_dialogues(Path(tmp), "models/guide.tar.gz", dialogues_path, args.port, args.failures)
             if not args.quick and not args.skip_nlu:

@@ -15,7 +15,8 @@ mixed half and half after min-max normalization over the candidates (the textboo
 a weight fitted to a development set). Search stays lexical: the encoder only reorders what the
 words found, so an item no word matches is never offered.
 
-An item is represented by its name and its 日常用语; its similarity is the best of them. Vectors
+An item is represented by its name, its 日常用语 and its body with its name; its similarity is
+the best of them. Vectors
 are kept in a SQLite cache by model and text (:class:`VectorCache`), filled when records are
 loaded (``Searcher.warm``), so a question only costs its own encoding (30–60 ms on this machine).
 """
@@ -109,9 +110,13 @@ class VectorCache:
 
 
 def item_texts(record: dict) -> list[str]:
-    """What an item is known by: its name and its 日常用语, folded as queries are."""
-    texts = [normalize(record.get("事项名称") or "")]
-    texts += [normalize(a) for a in record.get("日常用语") or [] if isinstance(a, str)]
+    """What an item is known by: its name, its 日常用语, and its name after its body's (citizens
+    name the body: 省特检院的检验报告送到哪个环节了), folded as queries are."""
+    name = normalize(record.get("事项名称") or "")
+    texts = [name, *(normalize(a) for a in record.get("日常用语") or [] if isinstance(a, str))]
+    body = record.get("实施主体")
+    if isinstance(body, str) and body.strip() and name:
+        texts.append(normalize(f"{body} {name}"))
     return [t for t in dict.fromkeys(texts) if t]
 
 
