@@ -19,75 +19,27 @@ record only (:mod:`index.answers`). The Rasa actions are thin wrappers around th
 from __future__ import annotations
 
 import functools
-import re
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from index import regions
 from index.analysis import normalize
 from index.answers import answer_for, office_answer, passage_answer
-from index.verdicts import Ask
 from index.errors import BackendUnavailable
 from index.offices import PLACE_WORDS, OfficeDirectory
-from index.passages import best_passages, cue_table, passages
+from index.passages import best_passages, passages
 from index.search import Searcher, SearchResult
 from index.understanding import Understanding, detail_words, parse_ordinal
 
+from .reading import (
+    ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, SPECIFIC_WORDS, detail_of, divisions, has_item_words, hours_cue, items_of,
+    merge_attributes, names_text, parse_detail, rankers_agree, short_region, split_by_region,
+)
+from .state import Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, pending
+
 # Below this ratio of the best score, the next item is not a contender.
 AMBIGUOUS_RATIO = 0.5
-SPECIFIC_WORDS = 3
 MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
-
-@dataclass
-class State:
-    """What the conversation has established: kept in Rasa slots between turns."""
-
-    item_key: str | None = None
-    item_code: str | None = None
-    region: str | None = None
-    pending_attribute: str | None = None
-    last_attribute: str | None = None
-    options: list[dict] | None = None
-    misses: int = 0
-    # "consent" while the citizen is asked whether to pre-fill an application for the item.
-    apply_stage: str | None = None
-    # The words of a question still to be answered once the item or place is known ("?" first
-    # for a yes/no question): 男朋友21岁能领结婚证吗 → which place? → 桂城 → the age clause.
-    pending_detail: str | None = None
-    # The office last asked about (实施主体), for follow-ups such as 中午休息吗.
-    office: str | None = None
-
-    @classmethod
-    def from_slots(cls, slots: dict[str, Any]) -> "State":
-        names = cls.__dataclass_fields__
-        values = {k: v for k, v in slots.items() if k in names and v is not None}
-        if "misses" in values:
-            values["misses"] = int(values["misses"])
-        return cls(**values)
-
-    def as_slots(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Say:
-    """One bot message: a response name of the domain, its values and buttons."""
-
-    response: str
-    values: dict[str, Any] = field(default_factory=dict)
-    buttons: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class Turn:
-    says: list[Say]
-    state: State
-
-
-def _short_region(full: str) -> str:
-    return full.removeprefix("广东省")
-
 
 def _polite(method):
     """A public turn whose search backend fails says so and keeps the state (never a stack trace)."""
@@ -136,7 +88,7 @@ class Guide:
         u = self.understand(text)
         if state.options and state.options[0]["kind"] == "item" and self._pick_option(u.search_text, None, state.options):
             return self.choose(text, None, state)
-        attributes = _merge_attributes(attribute, u.attributes)
+        attributes = merge_attributes(attribute, u.attributes)
         office = self._office_turn(u, attributes, state)
         if office is not None:
             return office
@@ -150,14 +102,14 @@ class Guide:
         state = self._with_region(state, result)
         if result.query.empty:
             if state.item_key:
-                return self._answer_item(state.item_key, attributes or _pending(state), state, u)
-            state.pending_attribute = _joined(attributes)
-            state.pending_detail = _detail_of(u)
+                return self._answer_item(state.item_key, attributes or pending(state), state, u)
+            state.pending_attribute = joined(attributes)
+            state.pending_detail = detail_of(u)
             return Turn([Say("utter_ask_item")], state)
         groups = result.groups if result.groups and self._has_evidence(result.groups[0], result.query) else []
         if state.item_key and (not groups or groups[0].item_key != state.item_key) and self._about_current(u, state):
             # 临时身份证怎么办 → 有效期多久: every word of the follow-up is in the current record
-            return self._answer_item(state.item_key, attributes or _pending(state), state, u)
+            return self._answer_item(state.item_key, attributes or pending(state), state, u)
         if not groups:
             if state.item_key and attribute:
                 # The NLU is sure this asks about an attribute (几天批？/ 工作人员态度很差，怎么投诉？)
@@ -169,8 +121,8 @@ class Guide:
             if contextual is not None:
                 groups = contextual
         if self._is_ambiguous(groups, result.query):
-            state.pending_attribute = _joined(attributes)
-            state.pending_detail = _detail_of(u)
+            state.pending_attribute = joined(attributes)
+            state.pending_detail = detail_of(u)
             return self._ask_item(groups, state)
         state.misses = 0
         if result.ambiguous_regions:
@@ -187,8 +139,8 @@ class Guide:
             found, _ = self._regions_in(text, state)
             if found and state.item_key:
                 return self.inform_region(text, state)
-            return self.ask(text, _first(state.pending_attribute), state)
-        attributes = _pending(state)
+            return self.ask(text, first(state.pending_attribute), state)
+        attributes = pending(state)
         state.options = None
         if picked["kind"] == "item":
             return self._answer_item(picked["value"], attributes, state)
@@ -206,16 +158,16 @@ class Guide:
             return self.choose(text, None, state)
         found, rest = self._regions_in(text, state)
         if not found:
-            return self.ask(text, _first(state.pending_attribute), state)
-        if (state.item_key or state.office) and _has_item_words(rest, self.searcher) or self.offices.find(rest):
+            return self.ask(text, first(state.pending_attribute), state)
+        if (state.item_key or state.office) and has_item_words(rest, self.searcher) or self.offices.find(rest):
             # 那顺德的驾驶证补领呢 / 南海车管所呢: a region and another item or office at once
-            return self.ask(text, _first(state.pending_attribute) or state.last_attribute, state)
+            return self.ask(text, first(state.pending_attribute) or state.last_attribute, state)
         state.region, state.item_code, state.options = found[0].full_name, None, None
         if state.office and not state.item_key:
             return self.ask(text, state.last_attribute, state)
         if not state.item_key:
-            return Turn([Say("utter_ask_item", {"region": _short_region(state.region)})], state)
-        return self._answer_item(state.item_key, _pending(state), state, self.understand(text))
+            return Turn([Say("utter_ask_item", {"region": short_region(state.region)})], state)
+        return self._answer_item(state.item_key, pending(state), state, self.understand(text))
 
     @_polite
     def correct(self, text: str, state: State) -> Turn:
@@ -225,13 +177,13 @@ class Guide:
         """
         state = replace(state)  # a turn never changes the caller's state
         u = self.understand(text, correction=True)
-        attributes = _pending(state)
+        attributes = pending(state)
         try:
             result = self.searcher.search(u.query, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         state = self._with_region(state, result)
-        attributes = _merge_attributes(None, result.attributes) or attributes
+        attributes = merge_attributes(None, result.attributes) or attributes
         if result.query.empty:
             if state.item_key and result.region is not None:
                 return self._answer_item(state.item_key, attributes, state, u)
@@ -244,7 +196,7 @@ class Guide:
         if not groups:
             return self._ask_item_fresh(state)
         if self._is_ambiguous(groups, result.query):
-            state.pending_attribute = _joined(attributes)
+            state.pending_attribute = joined(attributes)
             return self._ask_item(groups, state)
         state.item_code = None
         return self._answer_item(groups[0].item_key, attributes, state, u)
@@ -261,7 +213,7 @@ class Guide:
         if state.options and self._pick_option(text, None, state.options) is not None:
             return self.choose(text, None, state)
         found, rest = self._regions_in(text, state)
-        if found and state.item_key and not _has_item_words(rest, self.searcher):
+        if found and state.item_key and not has_item_words(rest, self.searcher):
             return self.inform_region(text, state)
         u = self.understand(text)
         try:
@@ -275,7 +227,7 @@ class Guide:
             return self.ask(text, None, state)
         state.misses += 1
         if state.misses >= 2:
-            return Turn([Say("utter_offer_human", buttons=_human_buttons())], state)
+            return Turn([Say("utter_offer_human", buttons=human_buttons())], state)
         return Turn([Say("utter_out_of_scope")], state)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -295,7 +247,7 @@ class Guide:
         own = [w for w in u.detail_words("") if len(w) >= 2]
         if not own:
             return False
-        names = _names_text(record)
+        names = names_text(record)
         text = normalize(" ".join(p.text for p in passages(record)) + " " + names)
         other = self.searcher.search(u.query, limit=1)
         if other.groups and other.groups[0].item_key != state.item_key and self._has_evidence(other.groups[0], other.query):
@@ -326,9 +278,9 @@ class Guide:
         asked = [a for a in attributes if a in OFFICE_ATTRIBUTES]
         if [a for a in attributes if a and a not in OFFICE_ATTRIBUTES]:
             return None
-        match = self.offices.find(u.query.item_text, region_divisions=u.regions or _divisions(state.region), said=u.folded)
+        match = self.offices.find(u.query.item_text, region_divisions=u.regions or divisions(state.region), said=u.folded)
         if match is None:
-            if not (state.office and not state.item_key and (asked or _hours_cue(u)) and not self._names_item(u.query.item_text)):
+            if not (state.office and not state.item_key and (asked or hours_cue(u)) and not self._names_item(u.query.item_text)):
                 return None
             names = [state.office]
         else:
@@ -337,20 +289,20 @@ class Guide:
                 rest = rest.replace(word, " ")
             if self._names_item(rest):
                 return None  # 车管所补驾驶证: an item at that office, answered as the item
-            if not asked and not _hours_cue(u) and all(w in self.backend.analyzer.vocabulary for w in match.words):
+            if not asked and not hours_cue(u) and all(w in self.backend.analyzer.vocabulary for w in match.words):
                 return None  # 社保怎么交: 社保 names items as well as an office; only 社保电话 is the office
             if not match.bodies:
                 state.misses = 0
                 return Turn([Say("utter_office_not_found", {"office": match.words[0]})], state)
             names = [b.name for b in match.bodies]
         if not asked:
-            asked = ["office_hours"] if _hours_cue(u) else list(OFFICE_ATTRIBUTES)
+            asked = ["office_hours"] if hours_cue(u) else list(OFFICE_ATTRIBUTES)
         says, disagree = office_answer(self.offices, names, asked)
         if disagree:
-            items = _items_of(self.backend, disagree)
+            items = items_of(self.backend, disagree)
             if len(items) > 1:
                 state.options = [{"kind": "item", "value": key, "title": name} for key, name in items[:MAX_OPTIONS]]
-                state.pending_attribute = _joined(asked)
+                state.pending_attribute = joined(asked)
                 buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(state.options, 1)]
                 return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
         state.office, state.item_key, state.item_code, state.misses = names[0], None, None, 0
@@ -382,7 +334,7 @@ class Guide:
         # the citizen's whole words that the loaded records use (not 我要, 怎么, 去哪)
         known = {w for w in analyzer.cut(query.item_text) if len(w) >= 2 and w in analyzer.vocabulary}
         specific = len(known) >= SPECIFIC_WORDS
-        if specific and _rankers_agree(groups[:MAX_OPTIONS]):
+        if specific and rankers_agree(groups[:MAX_OPTIONS]):
             return False
         words = {t for t in self.backend.analyzer.words(query.item_text) if len(t) >= 2}
         words |= set(query.expansions) | set(query.homophones)
@@ -404,7 +356,7 @@ class Guide:
         return any(w in text for w in words)
 
     def _item_text(self, group) -> str:
-        return _names_text(self.backend.get(group.hits[0].code) or {})
+        return names_text(self.backend.get(group.hits[0].code) or {})
 
     def _in_context(self, text: str, state: State):
         """Search again with the current item's name in front: 补领 after 身份证首次申领."""
@@ -420,7 +372,7 @@ class Guide:
     def _not_found(self, state: State) -> Turn:
         state.misses += 1
         if state.misses >= 2:
-            return Turn([Say("utter_offer_human", buttons=_human_buttons())], state)
+            return Turn([Say("utter_offer_human", buttons=human_buttons())], state)
         return Turn([Say("utter_item_not_found")], state)
 
     def _ask_item(self, groups, state: State) -> Turn:
@@ -442,7 +394,7 @@ class Guide:
         state.item_key, state.office = item_key, None
         if u is not None:
             # a new question replaces an open one; a bare place or 那呢 keeps it
-            state.pending_detail = _detail_of(u) or (state.pending_detail if u.query.empty else None)
+            state.pending_detail = detail_of(u) or (state.pending_detail if u.query.empty else None)
         if state.item_code:
             return self._answer_code(state.item_code, attributes, state)
         impls = self.backend.implementations(item_key)
@@ -452,7 +404,7 @@ class Guide:
             return self._answer_code(impls[0][0], attributes, state)
         region = regions.resolve(state.region) if state.region else None
         if region is not None:
-            serving, within = _split_by_region(impls, region)
+            serving, within = split_by_region(impls, region)
             if serving:
                 return self._answer_code(serving[0][0], attributes, state)
             if len(within) == 1:
@@ -463,7 +415,7 @@ class Guide:
         return self._ask_region(impls, attributes, state)
 
     def _ask_region(self, impls, attributes, state: State, *, missing_in=None) -> Turn:
-        state.pending_attribute = _joined(attributes)
+        state.pending_attribute = joined(attributes)
         name = self._item_name(impls[0][0])
         if len(impls) > MAX_REGION_BUTTONS:
             # Too many places for buttons (a generated province-wide corpus): ask the city first.
@@ -477,7 +429,7 @@ class Guide:
             state.options = [{"kind": "city", "value": full, "title": short} for full, short in sorted(cities.items())]
         else:
             state.options = [
-                {"kind": "region", "value": code, "region": region_text, "title": _short_region(region_text)}
+                {"kind": "region", "value": code, "region": region_text, "title": short_region(region_text)}
                 for code, region_text in impls
             ]
         buttons = [
@@ -486,7 +438,7 @@ class Guide:
         ]
         says = []
         if missing_in:
-            says.append(Say("utter_not_in_region", {"item": name, "region": _short_region(missing_in)}))
+            says.append(Say("utter_not_in_region", {"item": name, "region": short_region(missing_in)}))
         says.append(Say("utter_ask_region", {"item": name}, buttons))
         return Turn(says, state)
 
@@ -508,8 +460,8 @@ class Guide:
             state.last_attribute = asked[0]
         link = self.guide_link.format(code=code)
         says = []
-        ask, words = _parse_detail(detail)
-        words = detail_words(words, _names_text(record)) if words else []
+        ask, words = parse_detail(detail)
+        words = detail_words(words, names_text(record)) if words else []
         found = best_passages(record, words) if words else []
         if found:
             answer = passage_answer(record, found, ask=ask, link=link, words=words)
@@ -518,20 +470,20 @@ class Guide:
             asked = [a for a in asked if a and ATTRIBUTE_FIELDS.get(a) not in {p.field for p in found}]
         for attribute in asked if found else asked or [None]:
             answer = answer_for(record, attribute or "overview", link=link)
-            says.append(Say(answer.response, answer.values, [] if attribute else _follow_up_buttons()))
+            says.append(Say(answer.response, answer.values, [] if attribute else follow_up_buttons()))
         return Turn(says, state)
 
     def _offer_application(self, record: dict, state: State) -> Turn:
         """Ask consent before any personal data is asked for (the form comes after 同意)."""
         state.apply_stage = "consent"
-        values = {"item": record["事项名称"], "place": _short_region(record.get("行政区划", ""))}
-        return Turn([Say("utter_apply_consent", values, _consent_buttons())], state)
+        values = {"item": record["事项名称"], "place": short_region(record.get("行政区划", ""))}
+        return Turn([Say("utter_apply_consent", values, consent_buttons())], state)
 
     def _region_with_item(self, candidates, base_code: str) -> str:
         """Of several places with the name the citizen used, the one where the item is handled."""
         impls = self.backend.implementations(base_code)
         for division in candidates:
-            serving, within = _split_by_region(impls, division)
+            serving, within = split_by_region(impls, division)
             if serving or within:
                 return division.full_name
         return candidates[0].full_name
@@ -590,134 +542,3 @@ class Guide:
         words = [t for t, _ in self.searcher.analyze(text).terms.get("name", []) if len(t) >= 2]
         holding = [o for o in options if words and all(w in normalize(o["title"]) for w in words)]
         return holding[0] if len(holding) == 1 else None
-
-
-OFFICE_ATTRIBUTES = ("location", "office_hours", "phone")
-# The record field an attribute's answer shows: a passage from that field already answered it.
-ATTRIBUTE_FIELDS = {
-    "conditions": "受理条件", "materials": "申请材料", "process": "办理流程", "office_hours": "办理时间",
-    "location": "办理地点", "online": "在线办理地址", "fee": "收费", "legal_basis": "设定依据",
-}
-
-
-def _rankers_agree(groups) -> bool:
-    """Whether the best item is best by its words and by its meaning both (index.semantic):
-    two readings of a specific question (``SPECIFIC_WORDS`` words or more) that pick the same
-    item are no reason to ask which. A short one (补办身份证: 补领 or 换领?) is asked about."""
-    top = groups[0]
-    if top.lexical is None or top.meaning is None:
-        return False
-    return all(top.lexical >= g.lexical and top.meaning > g.meaning for g in groups[1:] if g.lexical is not None)
-
-
-def _detail_of(u: Understanding) -> str | None:
-    """What a question asks beyond item and attribute, kept in a slot: '?c 男朋友 21 岁' (a yes/no
-    question and what it asks, :class:`index.verdicts.Ask`), or '男朋友 21 岁'."""
-    words = detail_words(u.words, "")
-    if not words:
-        return None
-    return " ".join(([Ask.of(u.folded).code()] if u.yes_no else []) + words)
-
-
-def _parse_detail(detail: str | None) -> tuple[Ask | None, list[str]]:
-    if not detail:
-        return None, []
-    head, _, rest = detail.partition(" ")
-    if not head.startswith("?"):
-        return None, detail.split()
-    # a slot written before the form was kept ('?男朋友 21 岁') is a 'can' question
-    ask = Ask.from_code(head)
-    return (ask, rest.split()) if ask else (Ask(), detail.lstrip("?").split())
-
-
-def _names_text(record: dict) -> str:
-    parts = [record.get("事项名称", ""), *(record.get("日常用语") or [])]
-    parts += [s.get("名称", "") for s in record.get("业务办理项") or [] if isinstance(s, dict)]
-    parts += [r.get("名称", "") for r in record.get("办理结果") or [] if isinstance(r, dict)]
-    return normalize(" ".join(p for p in parts if isinstance(p, str)))
-
-
-def _divisions(region_text: str | None) -> list:
-    division = regions.resolve(region_text) if region_text else None
-    return [division] if division is not None else []
-
-
-def _hours_cue(u: Understanding) -> bool:
-    """中午休息吗 / 几点开门: a word whose cues point at 办理时间."""
-    cues = cue_table()
-    return any("办理时间" in cues.get(w, ()) for w in u.words) or any(
-        cue in u.folded and "办理时间" in words for cue, words in cues.items()
-    )
-
-
-def _items_of(backend, codes: list[str]) -> list[tuple[str, str]]:
-    """(item key, name) of the items that records belong to, first-seen order, once each."""
-    out: dict[str, str] = {}
-    records = backend.get_many(codes[:50])
-    for code in codes[:50]:
-        record = records.get(code)
-        key = backend.item_key_of(code) if record else None
-        if key and key not in out:
-            out[key] = record["事项名称"]
-    return list(out.items())
-
-
-def _consent_buttons() -> list[dict]:
-    return [{"title": "同意，开始填写", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
-
-
-def _joined(attributes: list[str | None]) -> str | None:
-    """Several pending attributes kept in one text slot: 'process,phone'."""
-    kept = [a for a in attributes if a]
-    return ",".join(kept) if kept else None
-
-
-def _first(pending: str | None) -> str | None:
-    return pending.split(",")[0] if pending else None
-
-
-def _pending(state: State) -> list[str | None]:
-    if state.pending_attribute:
-        return state.pending_attribute.split(",")
-    return [state.last_attribute]
-
-
-def _merge_attributes(classified: str | None, detected: list[str]) -> list[str]:
-    """The classified attribute first, then the other attribute words of the text (three at most)."""
-    merged = [classified] if classified else []
-    merged += [a for a in detected if a not in merged]
-    return merged[:3]
-
-
-def _has_item_words(text: str, searcher: Searcher) -> bool:
-    query = searcher.analyze(text)
-    return not query.empty and any(len(t) >= 2 for t, _ in query.terms.get("name", []))
-
-
-def _split_by_region(impls: list[tuple[str, str]], region) -> tuple[list, list]:
-    """Implementations serving the region (most specific first) and those inside it."""
-    region_chain = regions.chain_codes(region)
-    serving, within = [], []
-    for code, region_text in impls:
-        division = regions.resolve(region_text)
-        if division is None:
-            continue
-        if division.code in region_chain:
-            serving.append((len(regions.chain_codes(division)), code, region_text))
-        elif region.code in regions.chain_codes(division):
-            within.append((code, region_text))
-    serving.sort(reverse=True)
-    return [(code, region_text) for _, code, region_text in serving], within
-
-
-def _follow_up_buttons() -> list[dict]:
-    return [
-        {"title": "要带什么材料", "payload": "/ask_materials"},
-        {"title": "多久能办好", "payload": "/ask_time_limit"},
-        {"title": "在哪里办", "payload": "/ask_location"},
-        {"title": "要不要钱", "payload": "/ask_fee"},
-    ]
-
-
-def _human_buttons() -> list[dict]:
-    return [{"title": "转人工服务", "payload": "/request_human"}, {"title": "我再换个说法", "payload": "/deny"}]

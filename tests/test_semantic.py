@@ -98,7 +98,7 @@ def _group(key, lexical, meaning):
 
 
 def test_a_specific_question_is_not_asked_about_when_words_and_meaning_pick_one_item():
-    from actions.guide import _rankers_agree
+    from actions.reading import rankers_agree as _rankers_agree
 
     assert _rankers_agree([_group("a", 9.0, 0.91), _group("b", 8.0, 0.90), _group("c", 3.0, 0.80)])
     assert not _rankers_agree([_group("a", 9.0, 0.90), _group("b", 8.0, 0.91)])  # meaning prefers b

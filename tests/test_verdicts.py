@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.guide import _parse_detail
+from actions.reading import parse_detail as _parse_detail
 from index.passages import Passage
 from index.verdicts import Ask, verdict
 
