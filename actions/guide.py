@@ -41,6 +41,7 @@ AMBIGUOUS_RATIO = 0.5
 MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
+
 def _polite(method):
     """A public turn whose search backend fails says so and keeps the state (never a stack trace)."""
 

@@ -266,6 +266,8 @@ class AnalyzedQuery:
     corrections: list[str] = field(default_factory=list)
     # the corrections by sound only (公积金带款 → 公积金贷款): surer than one-character typos
     homophones: list[str] = field(default_factory=list)
+    # normalized with Cantonese and spoken forms in Mandarin, regions and attributes still in
+    folded: str = ""
 
     @property
     def empty(self) -> bool:
@@ -466,6 +468,7 @@ class Analyzer:
             expansions=expansions,
             corrections=[w for w, _ in corrections],
             homophones=[w for w, weight in corrections if weight >= W_HOMOPHONE],
+            folded=folded,
         )
 
     def _item_word_spans(self, text: str) -> list[tuple[int, int]]:

@@ -129,7 +129,8 @@ class Searcher:
         )
         groups = self.backend.search(request)
         if self.semantic is not None:
-            groups = self.semantic.rerank(self.backend, query.normalized, groups)
+            # in Mandarin: the encoder reads 几耐 less well than 多久
+            groups = self.semantic.rerank(self.backend, query.folded or query.normalized, groups)
         groups = rerank_marked_actions(groups, query)[:limit]
         return SearchResult(query, groups, division, source, ambiguous)
 
