@@ -331,6 +331,8 @@ class Guide:
         top, second = groups[0], groups[1]
         if second.score < AMBIGUOUS_RATIO * top.score:
             return False
+        if any(h.region_match for h in top.hits) and not any(h.region_match for h in second.hits):
+            return False  # 南山区建设工程规划许可证: the other item is not done in the place named
         analyzer = self.backend.analyzer
         # the citizen's whole words that the loaded records use (not 我要, 怎么, 去哪)
         known = {w for w in analyzer.cut(query.item_text) if len(w) >= 2 and w in analyzer.vocabulary}

@@ -56,13 +56,18 @@ CLARIFY_RESPONSES = {"region": {"utter_ask_region"}, "item": {"utter_ask_which_i
 
 
 def train(config: str, name: str) -> str:
-    """Train (or reuse, when nothing changed) a model; return its path."""
+    """Train (or reuse, when nothing changed) a model; return its path.
+
+    Each model has a folder of its own: ``rasa train`` compares with the newest model of its
+    output folder, so two models in one folder retrain each other on every run.
+    """
+    out = "models" if name == "guide" else f"models/{name}"
     subprocess.run(
         [str(BIN / "rasa"), "train", "--config", config, "--domain", "bot/domain.yml", "--data", "nlu_data",
-         "bot/rules.yml", "bot/stories.yml", "--out", "models", "--fixed-model-name", name],
+         "bot/rules.yml", "bot/stories.yml", "--out", out, "--fixed-model-name", name],
         cwd=ROOT, check=True, capture_output=True,
     )
-    return f"models/{name}.tar.gz"
+    return f"{out}/{name}.tar.gz"
 
 
 def evaluate_nlu(holdout: Path, model: str = "models/guide.tar.gz", config: str = "bot/config.yml") -> dict:
@@ -211,10 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.failures:
         print(search_out.getvalue(), file=sys.stderr)
     nlu = base_nlu = None
+    baseline_model = "models/baseline/baseline.tar.gz"
     if not args.skip_nlu:
-        nlu = evaluate_nlu(Path(args.nlu), train("bot/config.yml", "guide"), "bot/config.yml")
+        model = train("bot/config.yml", "guide")
+        nlu = evaluate_nlu(Path(args.nlu), model, "bot/config.yml")
         if not args.quick:
-            base_nlu = evaluate_nlu(Path(args.nlu), train("bot/config_baseline.yml", "baseline"), "bot/config_baseline.yml")
+            baseline_model = train("bot/config_baseline.yml", "baseline")
+            base_nlu = evaluate_nlu(Path(args.nlu), baseline_model, "bot/config_baseline.yml")
     dialogues_path = Path(args.dialogues)
     base_dialogues = None
     if args.url:
@@ -229,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             backend.close()
             dialogues = _stack_dialogues(Path(tmp), "models/guide.tar.gz", dialogues_path, args.port, args.failures)
             if not args.quick and not args.skip_nlu:
-                base_dialogues = _stack_dialogues(Path(tmp), "models/baseline.tar.gz", dialogues_path, args.port, False)
+                base_dialogues = _stack_dialogues(Path(tmp), baseline_model, dialogues_path, args.port, False)
     bd = base_dialogues or {}
     rows = [
         (f"item search top-1 ({search['n']} queries)", _pct(search["top1"]), _pct(search["baseline_top1"])),

@@ -107,6 +107,21 @@ def test_a_place_served_under_another_code_is_served(tmp_path):
     backend.close()
 
 
+def test_an_item_not_done_in_the_place_named_is_no_contender(tmp_path, panyu):
+    from tests.conftest import variant
+
+    backend = EmbeddedBackend(tmp_path)
+    backend.apply([
+        variant(panyu, 事项名称="建设工程规划许可证核发", 基本编码="440110001000", 实施编码="SZ-NS-1",
+                行政区划="广东省深圳市南山区", 实施主体="深圳市规划和自然资源局南山管理局", 日常用语=[]),
+        variant(panyu, 事项名称="建设工程规划类许可证核发（建筑类）(《建设工程规划许可证》延期使用)", 基本编码="440110002000",
+                实施编码="GZ-1", 行政区划="广东省广州市", 实施主体="广州市规划和自然资源局", 日常用语=[]),
+    ])
+    turn = Guide(Searcher(backend)).ask("南山区建设工程规划许可证怎么申请", "process", State())
+    assert turn.state.item_code == "SZ-NS-1" and "utter_ask_which_item" not in responses(turn)
+    backend.close()
+
+
 # -- 3. offices -----------------------------------------------------------------------------------
 
 
