@@ -107,19 +107,19 @@ def test_a_place_served_under_another_code_is_served(tmp_path):
     backend.close()
 
 
-def test_an_item_not_done_in_the_place_named_is_no_contender(tmp_path, panyu):
-    from tests.conftest import variant
+def test_an_item_not_done_in_the_place_named_is_no_contender(guide):
+    from index.backends.base import Group, Hit
 
-    backend = EmbeddedBackend(tmp_path)
-    backend.apply([
-        variant(panyu, 事项名称="建设工程规划许可证核发", 基本编码="440110001000", 实施编码="SZ-NS-1",
-                行政区划="广东省深圳市南山区", 实施主体="深圳市规划和自然资源局南山管理局", 日常用语=[]),
-        variant(panyu, 事项名称="建设工程规划类许可证核发（建筑类）(《建设工程规划许可证》延期使用)", 基本编码="440110002000",
-                实施编码="GZ-1", 行政区划="广东省广州市", 实施主体="广州市规划和自然资源局", 日常用语=[]),
-    ])
-    turn = Guide(Searcher(backend)).ask("南山区建设工程规划许可证怎么申请", "process", State())
-    assert turn.state.item_code == "SZ-NS-1" and "utter_ask_which_item" not in responses(turn)
-    backend.close()
+    def group(key, name, score, served):
+        hit = Hit(code=key, base_code=key, name=name, region="", body="", score=score,
+                  region_match="serves" if served else None)
+        return Group(item_key=key, score=score, hits=[hit])
+
+    query = guide.searcher.analyze("南山区建设工程规划许可证怎么申请")
+    here = group("A", "建设工程规划许可证核发", 191.0, True)
+    elsewhere = group("B", "建设工程规划类许可证核发（建筑类）", 128.0, False)
+    assert not guide._is_ambiguous([here, elsewhere], query)
+    assert guide._is_ambiguous([here, group("C", "建设工程规划类许可证核发（市政类）", 128.0, True)], query)
 
 
 # -- 3. offices -----------------------------------------------------------------------------------
