@@ -92,7 +92,7 @@ def alias_queries(records: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def evaluate(items: list[str], queries_path: Path | None, *, show_failures: bool = False, out=sys.stdout,
-             withhold_aliases: bool = False) -> dict:
+             withhold_aliases: bool = False, semantic: bool = True) -> dict:
     batch = read_batch(items)
     batch.raise_for_problems()
     records = [located.record for located in batch.records]
@@ -107,7 +107,8 @@ def evaluate(items: list[str], queries_path: Path | None, *, show_failures: bool
         started = time.perf_counter()
         backend.apply(records, replace=True)
         build_seconds = time.perf_counter() - started
-        searcher = Searcher(backend)
+        searcher = Searcher(backend) if semantic else Searcher(backend, semantic=None)
+        searcher.warm()
         key_of = functools.lru_cache(maxsize=None)(backend.item_key_of)
         base_of = {r["基本编码"]: key_of(r["实施编码"]) for r in records}
         baseline = CharBM25(records, key_of=key_of)
@@ -143,7 +144,8 @@ def evaluate(items: list[str], queries_path: Path | None, *, show_failures: bool
         backend.close()
     kinds = ["all"] + sorted(k for k in ours if k != "all")
     n_items = len({key_of(r["实施编码"]) for r in records})
-    print(f"Item search on {label}: {len(queries)} queries, {len(records)} records "
+    ranking = "words and meaning" if semantic else "words only"
+    print(f"Item search ({ranking}) on {label}: {len(queries)} queries, {len(records)} records "
           f"({n_items} items); index built in {build_seconds:.2f} s", file=out)
     print(file=out)
     print(f"| {'queries':<12} | {'n':>4} | {'top-1':>7} | {'top-3':>7} | {'MRR':>6} | {'name BM25 top-1':>15} "
@@ -179,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", nargs="+", default=[str(DEFAULT_ITEMS)])
     parser.add_argument("--queries", default=str(DEFAULT_QUERIES))
     parser.add_argument("--failures", action="store_true", help="list the queries whose item was not first")
+    parser.add_argument("--words-only", action="store_true", help="rank by words alone (no index.semantic)")
     parser.add_argument("--withhold-aliases", action="store_true",
                         help="load without 日常用语 and query each record by its own 日常用语")
     args = parser.parse_args(argv)
-    evaluate(args.items, Path(args.queries), show_failures=args.failures, withhold_aliases=args.withhold_aliases)
+    evaluate(args.items, Path(args.queries), show_failures=args.failures, withhold_aliases=args.withhold_aliases,
+             semantic=not args.words_only)
     return 0
 
 
