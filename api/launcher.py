@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-from .processes import ServiceFailed, Services, api_server, rasa_actions, rasa_server
+from .processes import ServiceFailed, Services, api_server, rasa_actions, rasa_server, warm_up
 from .settings import ApiSettings
 
 
@@ -24,6 +24,8 @@ def main() -> int:
     try:
         print("starting the action server and Rasa (Rasa loads its model in about 20 s) …", flush=True)
         services.start_all(rasa_actions(), rasa_server(), api_server(settings.host, settings.port))
+        # "ready" only once an item question is answered
+        warm_up(f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::', '') else settings.host}:{settings.port}")
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"ready (logs in var/log/):\n"

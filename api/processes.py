@@ -11,6 +11,7 @@ output goes to ``var/log/<name>.log``; leaving the block stops every child.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ACTION_URL = "http://127.0.0.1:5055/webhook"
+
+
+WARM_UP_QUESTION = "居住证要带什么材料"
+
+
+def warm_up(api_url: str, seconds: float = 180.0) -> float:
+    """Ask one item question until the whole stack answers it; the seconds it took.
+
+    The action server opens the index, the offices and the vectors on its first action; a
+    question asked meanwhile waits longer than the API waits for Rasa and gets the search
+    fallback. Ready means answered, so the launcher and the checks ask first.
+    """
+    started = time.monotonic()
+    body = json.dumps({"sender": "warm-up", "message": WARM_UP_QUESTION}).encode()
+    while time.monotonic() - started < seconds:
+        request = urllib.request.Request(f"{api_url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                replies = json.loads(response.read() or b"[]")
+        except OSError:
+            replies = []
+        if replies and all((r.get("custom") or {}).get("response") != "search_fallback" for r in replies):
+            return time.monotonic() - started
+        time.sleep(1.0)
+    raise ServiceFailed(f"the stack did not answer an item question within {seconds:.0f} s; see var/log/")
 
 
 class ServiceFailed(RuntimeError):

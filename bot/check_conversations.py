@@ -18,7 +18,7 @@ import uuid
 
 import httpx
 
-from api.processes import Services, api_server, rasa_actions, rasa_server
+from api.processes import Services, api_server, rasa_actions, rasa_server, warm_up
 from api.settings import ApiSettings
 
 API_PORT = int(os.environ.get("CHECK_API_PORT", "8765"))
@@ -172,6 +172,7 @@ def main() -> int:
     # Scripted citizens type faster than people: a higher per-sender limit than the default.
     with Services({"GUIDE_API_RATE_LIMIT_PER_MINUTE": "600", "GUIDE_API_RATE_LIMIT_BURST": "30"}) as services:
         services.start_all(rasa_actions(), rasa_server(), api_server("127.0.0.1", API_PORT))
+        warm_up(f"http://127.0.0.1:{API_PORT}")
         with httpx.Client(base_url=f"http://127.0.0.1:{API_PORT}", timeout=30) as client:
             try:
                 check_application(client)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import httpx
 
-from api.processes import BIN, ROOT, Services, api_server, rasa_actions, rasa_server
+from api.processes import BIN, ROOT, Services, api_server, rasa_actions, rasa_server, warm_up
 from index.backends.embedded import EmbeddedBackend
 from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
 from index.evaluate import evaluate as evaluate_search
@@ -195,9 +195,8 @@ def _stack_dialogues(data_dir: Path, model: str, dialogues: Path, port: int, sho
            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port + 2}/webhook"}
     with Services(env) as services:
         services.start_all(rasa_actions(port + 2), rasa_server(port + 1, model), api_server("127.0.0.1", port))
-        # One turn before measuring: the action server opens the index on its first action, and
-        # a first question that waits for that measures the start (bench), not the answers.
-        httpx.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", json={"sender": "eval-warm-up", "message": "你好"}, timeout=120)
+        # the start is measured by the bench, not here: answers are measured on a ready stack
+        warm_up(f"http://127.0.0.1:{port}")
         return run_dialogues(f"http://127.0.0.1:{port}", dialogues, show_failures=show_failures)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from api.processes import ROOT, Services, api_server, rasa_actions, rasa_server
+from api.processes import ROOT, Services, api_server, rasa_actions, rasa_server, warm_up
 from index.bench import percentile
 
 DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with Services() as services:
             services.start_all(rasa_actions(), rasa_server(), api_server("127.0.0.1", args.port))
+            warm_up(f"http://127.0.0.1:{args.port}")
             result = asyncio.run(run_load(f"http://127.0.0.1:{args.port}", concurrency=args.concurrency, seconds=args.seconds, think=args.think))
     print(result.table(args.concurrency))
     for error in result.errors[:10]:
