@@ -264,7 +264,7 @@ class Guide:
         """Whether a text names an item: its best match has one of the text's words in its names."""
         if not text.strip():
             return False
-        result = self.searcher.search(text, limit=1)
+        result = self.searcher.search(text, limit=1, meaning=False)
         # a single character left over (省 of 省水利厅) names no item
         return bool(result.groups) and self._has_evidence(result.groups[0], result.query, min_length=2)
 
@@ -369,7 +369,7 @@ class Guide:
         record = self.backend.get(current[0][0])
         if record is None:
             return None
-        result = self.searcher.search(f"{record['事项名称']} {text}", limit=MAX_OPTIONS)
+        result = self.searcher.search(f"{record['事项名称']} {text}", limit=MAX_OPTIONS, meaning=False)
         return result.groups or None
 
     def _not_found(self, state: State) -> Turn:

@@ -118,9 +118,13 @@ class Searcher:
         return understand(text, self.backend.analyzer, correction=correction)
 
     def search(
-        self, text: str | AnalyzedQuery, *, region: str | None = None, limit: int = 10, per_group: int = 20
+        self, text: str | AnalyzedQuery, *, region: str | None = None, limit: int = 10, per_group: int = 20,
+        meaning: bool = True,
     ) -> SearchResult:
-        """Ranked items for a text, or for a query already analysed (a turn is analysed once)."""
+        """Ranked items for a text, or for a query already analysed (a turn is analysed once).
+
+        ``meaning=False``: by words alone, for checks that only ask whether a text names an item.
+        """
         query = text if isinstance(text, AnalyzedQuery) else self.analyze(text)
         division, source, ambiguous = None, None, []
         if region:
@@ -138,11 +142,11 @@ class Searcher:
             region=scope_of(division) if division is not None else None,
             region_mode="filter" if source == "filter" else "boost",
             # more than asked, so that reranking can promote one from below the cut
-            limit=max(limit + RERANK_EXTRA, CANDIDATES if self.semantic else 0),
+            limit=max(limit + RERANK_EXTRA, CANDIDATES if self.semantic and meaning else 0),
             per_group=per_group,
         )
         groups = self.backend.search(request)
-        if self.semantic is not None:
+        if self.semantic is not None and meaning:
             groups = self._by_meaning(query, groups)
         groups = rerank_marked_actions(groups, query)[:limit]
         return SearchResult(query, groups, division, source, ambiguous)

@@ -42,6 +42,8 @@ MODEL = "multilingual-e5-small-q4"  # part of every cache key: another model nev
 CANDIDATES = 30
 ALPHA = 0.5  # the encoder's share of the mixed score
 QUERY_CACHE = 512
+# When the next item scores below this share of the best by words, the words decide alone.
+DECISIVE = 0.5
 
 
 class Encoder:
@@ -166,6 +168,10 @@ class SemanticRanker:
     def rerank(self, backend, text: str, groups: list[Group]) -> list[Group]:
         """The groups in mixed order, each score the mix in the lexical score's units."""
         if len(groups) < 2 or not text.strip():
+            return groups
+        ranked = sorted(groups, key=lambda g: -g.score)
+        if ranked[1].score < DECISIVE * ranked[0].score:
+            # the words already decide (居住证要带什么材料): no encoding, the turn stays fast
             return groups
         rows = self.prepare(backend)
         query = self._query(text)
