@@ -5,7 +5,8 @@
 
 Each of ``concurrency`` conversations plays development dialogues turn by turn, waiting
 ``think`` seconds between turns as a person typing would (closed loop), for ``seconds``. Meanwhile
-one flooding sender posts as fast as it can. An error is a transport failure, a non-200, an
+one flooding sender posts as fast as it can, sixteen requests in flight. An error is a
+transport failure, a non-200, an
 empty reply or a reply that is the rate limiter's, for a citizen; the flooder must be limited.
 Prints a table (p50/p95/p99 of the citizens' turns, throughput, errors, the flooder's share) and
 exits 1 if any citizen turn failed or the flooder was not limited.
@@ -63,6 +64,9 @@ def dialogues() -> list[list[str]]:
         return [json.loads(line)["turns"] for line in lines if line.strip()]
 
 
+FLOOD_WORKERS = 16
+
+
 async def run_load(url: str, *, concurrency: int = 50, seconds: float = 60, think: float = 2.0) -> LoadResult:
     result = LoadResult()
     scripts = itertools.cycle(dialogues())
@@ -89,6 +93,11 @@ async def run_load(url: str, *, concurrency: int = 50, seconds: float = 60, thin
                 await asyncio.sleep(think)
 
     async def flooder(client: httpx.AsyncClient) -> None:
+        # several requests in flight, as a script that does not wait for replies: the limiter is
+        # tested whatever the stack's speed (one request at a time on a slow stack stays under it)
+        await asyncio.gather(*(flood_worker(client) for _ in range(FLOOD_WORKERS)))
+
+    async def flood_worker(client: httpx.AsyncClient) -> None:
         while time.monotonic() < deadline:
             try:
                 response = await client.post("/webhooks/rest/webhook", json={"sender": "flooder", "message": "居住证要带什么"})
@@ -98,7 +107,8 @@ async def run_load(url: str, *, concurrency: int = 50, seconds: float = 60, thin
             except (httpx.HTTPError, ValueError):
                 pass
 
-    limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
+    connections = concurrency + FLOOD_WORKERS + 1
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         started = time.monotonic()
         await asyncio.gather(flooder(client), *(citizen(client, n) for n in range(concurrency)))
