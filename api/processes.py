@@ -59,8 +59,9 @@ def rasa_actions(port: int = 5055) -> tuple[str, list[str], str, float]:
 
 
 def rasa_server(port: int = 5005, model: str = "models") -> tuple[str, list[str], str, float]:
+    # bot.serve is `rasa` with bot/speedups.py applied (the per-action schema check built once).
     args = [
-        str(BIN / "rasa"), "run", "-m", model, "--enable-api", "-i", "127.0.0.1", "-p", str(port),
+        sys.executable, "-m", "bot.serve", "run", "-m", model, "--enable-api", "-i", "127.0.0.1", "-p", str(port),
         "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
     ]
     return "rasa", args, f"http://127.0.0.1:{port}/status", 300

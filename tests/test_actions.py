@@ -117,7 +117,9 @@ def test_every_action_of_the_domain_is_implemented_and_every_response_exists():
         for cls in _all_actions(Action)
         if cls.__module__ in (module.__name__, apply_module.__name__) and not inspect.isabstract(cls)
     }
-    assert set(DOMAIN["actions"]) == implemented
+    # an action with options (send_domain) is a one-key mapping in the domain
+    declared = {a if isinstance(a, str) else next(iter(a)) for a in DOMAIN["actions"]}
+    assert declared == implemented
     sources = ["actions/guide.py", "actions/actions.py", "actions/apply.py", "index/answers.py"]
     code = "\n".join((ROOT / p).read_text("utf-8") for p in sources)
     used = set(re.findall(r'"(utter_[a-z_]+)"', code))

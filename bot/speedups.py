@@ -1,0 +1,139 @@
+"""Rasa 3.6's per-turn waste, removed from outside site-packages.
+
+    python -m bot.serve run -m models ...     # `rasa run ...` with these applied first
+
+    >>> from bot import speedups
+    >>> speedups.apply()                       # idempotent; returns the names of what it changed
+
+Measured on this machine (``../shared/notes/rasa-speed.md``; README, Speed):
+
+- ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``, which checks the
+  schema against the 2020-12 meta-schema on every action response (22–34 ms of CPU per
+  action, half of the Rasa process's time under load). Here the validator is built once; the
+  response is still validated against the same schema, with the same error.
+- ``Event.resolve_by_type`` walks every Event subclass for each stored event on every tracker
+  load; here the name → class table is built once (and again on a miss, so an Event class
+  defined later is still found).
+- ``skops.io`` scans ``sys.modules`` on import (seconds once TensorFlow is loaded); importing it
+  first makes the model load faster.
+
+:func:`check` raises :class:`PatchTargetMoved` when a Rasa upgrade renames or moves what is
+patched; ``tests/test_speedups.py`` calls it, so an upgrade fails a test instead of silently
+running unpatched.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+
+_APPLIED: list[str] = []
+
+# (module, qualified name, parameters): what the patches replace, as Rasa 3.6.21 defines it.
+TARGETS = (
+    ("rasa.core.actions.action", "RemoteAction._validate_action_result", ["self", "result"]),
+    ("rasa.core.actions.action", "RemoteAction.action_response_format_spec", []),
+    ("rasa.shared.core.events", "Event.resolve_by_type", ["type_name", "default"]),
+)
+
+
+class PatchTargetMoved(RuntimeError):
+    """A function this module replaces is not where, or not what, it was in Rasa 3.6.21."""
+
+
+def _lookup(module: str, qualname: str):
+    owner = importlib.import_module(module)
+    for part in qualname.split("."):
+        owner = getattr(owner, part, None)
+        if owner is None:
+            raise PatchTargetMoved(f"{module}.{qualname} is gone: re-measure and re-do bot/speedups.py")
+    return owner
+
+
+def check() -> None:
+    """Raise :class:`PatchTargetMoved` unless every patched function is as expected."""
+    for module, qualname, parameters in TARGETS:
+        target = _lookup(module, qualname)
+        found = list(inspect.signature(target).parameters)
+        if found != parameters:
+            raise PatchTargetMoved(f"{module}.{qualname} now takes {found}, not {parameters}: re-do bot/speedups.py")
+
+
+@functools.cache
+def _action_validator():
+    from jsonschema.validators import validator_for
+
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)  # once, where Rasa does it on every call
+    return cls(schema)
+
+
+def _validate_action_result(self, result):
+    from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
+
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    try:
+        error = best_match(_action_validator().iter_errors(result))  # what jsonschema.validate raises
+        if error is None:
+            return True
+        raise error
+    except ValidationError as e:
+        # Rasa's own message, so logs and docs still match.
+        e.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise e
+
+
+class _EventTypes:
+    def __init__(self):
+        self.table: dict[str, type] = {}
+
+    def refresh(self) -> None:
+        import rasa.shared.utils.common
+        from rasa.shared.core.events import Event
+
+        table: dict[str, type] = {}
+        # First subclass wins for a name, as Rasa's walk returns the first match.
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            table.setdefault(cls.type_name, cls)
+        self.table = table
+
+
+def _resolver(original):
+    types = _EventTypes()
+
+    def resolve_by_type(type_name, default=None):
+        cls = types.table.get(type_name)
+        if cls is None:
+            types.refresh()
+            cls = types.table.get(type_name)
+        if cls is not None:
+            return cls
+        return original(type_name, default)  # topic, default or Rasa's own error
+
+    return staticmethod(resolve_by_type)
+
+
+def apply() -> list[str]:
+    """Apply every patch once; the names of the patched functions."""
+    if _APPLIED:
+        return list(_APPLIED)
+    importlib.import_module("skops.io")  # before TensorFlow: see the module's docstring
+    check()
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+
+    RemoteAction._validate_action_result = _validate_action_result
+    Event.resolve_by_type = _resolver(Event.resolve_by_type)
+    _APPLIED.extend(["RemoteAction._validate_action_result", "Event.resolve_by_type"])
+    return list(_APPLIED)
