@@ -277,8 +277,9 @@ class Guide:
     def _office_turn(self, u: Understanding, attributes: list[str], state: State) -> Turn | None:
         """An office named without an item (南海车管所在哪), or a follow-up on the last office."""
         asked = [a for a in attributes if a in OFFICE_ATTRIBUTES]
-        if [a for a in attributes if a and a not in OFFICE_ATTRIBUTES]:
-            return None
+        if attributes and attributes[0] not in OFFICE_ATTRIBUTES:
+            return None  # 车管所补驾驶证要什么材料: what is asked first is of an item
+        # 文旅厅的窗口在哪，我要过去交材料: a later attribute word tells why, not what is asked.
         match = self.offices.find(u.query.item_text, region_divisions=u.regions or divisions(state.region), said=u.folded)
         if match is None:
             if not (state.office and not state.item_key and (asked or hours_cue(u)) and not self._names_item(u.query.item_text)):

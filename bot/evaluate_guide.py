@@ -43,7 +43,8 @@ def _render(template: str, values: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), "")), template)
 
 
-def run(items: list[str], dialogues: Path, *, semantic: bool = True, failures: bool = False, out=sys.stdout) -> dict:
+def run(items: list[str], dialogues: Path, *, semantic: bool = True, failures: bool = False, out=sys.stdout,
+        only: set[str] | None = None) -> dict:
     templates = _templates()
     with tempfile.TemporaryDirectory(prefix="guide-eval-") as tmp:
         backend = EmbeddedBackend(tmp)
@@ -58,6 +59,8 @@ def run(items: list[str], dialogues: Path, *, semantic: bool = True, failures: b
             if not line.strip():
                 continue
             dialogue = json.loads(line)
+            if only and dialogue.get("id") not in only:
+                continue
             expect, state = dialogue["expect"], State()
             for number, text in enumerate(dialogue["turns"], start=1):
                 attribute = expect.get("attribute") if number == len(dialogue["turns"]) else None
@@ -90,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dialogues", required=True)
     parser.add_argument("--words-only", action="store_true", help="rank items by words alone (no index.semantic)")
     parser.add_argument("--failures", action="store_true", help="list the dialogues answered wrong, on stderr")
+    parser.add_argument("--only", help="dialogue ids, comma-separated: look at a few misses closely")
     args = parser.parse_args(argv)
-    run(args.items, Path(args.dialogues), semantic=not args.words_only, failures=args.failures)
+    only = set(args.only.split(",")) if args.only else None
+    run(args.items, Path(args.dialogues), semantic=not args.words_only, failures=args.failures, only=only)
     return 0
 
 

@@ -34,7 +34,7 @@ ATTRIBUTES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "conditions": ("utter_conditions", ("受理条件",), "受理条件"),
     "process": ("utter_process", ("办理流程",), "办理流程"),
     "visits": ("utter_visits", ("到办事现场次数",), "到办事现场次数"),
-    "online": ("utter_online", ("在线办理地址",), "在线办理地址"),
+    "online": ("utter_online", ("在线办理地址", "办理平台"), "在线办理地址"),
     "overview": ("utter_overview", ("事项名称",), "事项信息"),
 }
 
@@ -201,7 +201,9 @@ def _facts(record: dict, attribute: str) -> str:
             text += f"；原因：{record['必须现场办理原因']}"
         return text
     if attribute == "online":
-        text = str(record["在线办理地址"])
+        # the platform's name is what a citizen looks for in an app store or a search box
+        parts = [str(record[key]) for key in ("办理平台", "在线办理地址") if _present(record, key)]
+        text = "：".join(parts)
         if _present(record, "办理形式"):
             text += f"（办理形式：{record['办理形式']}）"
         return text

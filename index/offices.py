@@ -16,6 +16,7 @@ differs by counter). Built once per index generation (one pass over the records)
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ def office_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
         left, _, right = line.partition("\t")
         pairs.append((normalize(left.strip()), tuple(normalize(w) for w in right.split())))
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+# 无线下办理窗口: an item done only online says so where its address belongs; true of the item,
+# but not an address of the body, and no reason to ask which item the citizen means.
+NO_PLACE = re.compile(r"^\s*(?:无|没有|不涉及|暂无)(?:线下)?(?:办理|受理)?(?:窗口|地点|场所)?[。.]?\s*$")
 
 
 @dataclass
@@ -143,7 +149,7 @@ class OfficeDirectory:
                         own[own_name].add(name)
                 body.codes.append(record["实施编码"])
                 place = record.get("办理地点")
-                if isinstance(place, str) and place.strip():
+                if isinstance(place, str) and place.strip() and not NO_PLACE.match(normalize(place)):
                     body.addresses.append(place.strip())
                 window = record.get("办理窗口")
                 if isinstance(window, str) and window.strip():

@@ -317,6 +317,16 @@ def from_portal(d: dict, file: str, where: str) -> dict | list[Problem]:
             continue
         out[target] = value
     out["办理时间"] = "；".join(hours) if hours else None
+    # Exports that shift their columns (the 中山 sample) put the limit in handle_type, the hours
+    # where the limits belong: a handle_type that reads as a time limit is the promised one.
+    shifted = m.text("handle_type")
+    if out["承诺办结时限"] is None and out["法定办结时限"] is None and shifted:
+        try:
+            parse_time_limit(shifted)
+        except ValueError:
+            pass
+        else:
+            out["承诺办结时限"] = shifted
 
     for source, target, how in (
         ("consult_phone", "咨询电话", "咨询方式"),

@@ -218,3 +218,33 @@ def test_a_turn_is_analysed_once(guide, monkeypatch):
     guide._understood.clear()
     guide.ask("南海补办身份证可以寄到家吗", None, State())
     assert calls == ["南海补办身份证可以寄到家吗"]
+
+
+def test_a_body_whose_online_only_items_say_no_window_still_has_one_address(tmp_path):
+    # 无线下办理窗口 in some of a body's records is no second address: answer, don't ask which item
+    records = [located.record for located in read_batch([SAMPLE]).records]
+    body, address = records[0]["实施主体"], records[0]["办理地点"]
+    same_body = [r for r in records if r["实施主体"] == body]
+    online_only = {**same_body[0], "实施编码": same_body[0]["实施编码"] + "9", "事项名称": "网上查询服务", "办理地点": "无线下办理窗口"}
+    backend = EmbeddedBackend(tmp_path)
+    backend.apply([*same_body, online_only])
+    from index.offices import OfficeDirectory
+
+    values = OfficeDirectory(backend).body(body).values("location")
+    assert "无线下办理窗口" not in values and address in values
+    backend.close()
+
+
+def test_the_office_question_comes_first_and_a_purpose_after_it_does_not_make_it_an_item_question(guide):
+    turn = guide.ask("南海车管所在哪里，我要过去交材料", "location", State())
+    assert responses(turn) == ["utter_office"]
+    assert "南海车管业务大厅" in facts(turn)
+
+
+def test_an_online_answer_names_the_platform():
+    from index.answers import answer_for
+
+    record = {"事项名称": "二级注册消防工程师注册审批", "在线办理地址": "http://example.gov.cn/", "办理平台": "广东省消防网上办事服务大厅"}
+    answer = answer_for(record, "online")
+    assert answer.response == "utter_online"
+    assert "广东省消防网上办事服务大厅" in answer.values["facts"] and "http://example.gov.cn/" in answer.values["facts"]

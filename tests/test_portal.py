@@ -206,6 +206,17 @@ def test_office_hours_in_the_time_limits_become_the_hours():
     assert "办结时限：本事项标准未载明办结时限" in text
 
 
+def test_a_shifted_export_keeps_its_time_limit_from_handle_type():
+    # the 中山 export: the hours in both time fields, the limit in handle_type
+    record = mapped(handle_time=HOURS, handle_time_limit=HOURS, handle_type="1 (工作日)")
+    assert record["承诺办结时限"] == "1 (工作日)" and record["法定办结时限"] is None
+    assert record["办理时间"].startswith("周一至周五")
+    assert "承诺办结时限：1个工作日" in render.guide_text(record)
+    # a handle_type that is not a limit, or a record that publishes its limits, is left alone
+    assert mapped(handle_time=HOURS, handle_time_limit=HOURS, handle_type="即办件")["承诺办结时限"] is None
+    assert mapped(handle_type="1 (工作日)")["法定办结时限"] == RAW["handle_time"]
+
+
 def test_unparsable_time_limit_refuses_the_record_naming_the_portal_field():
     [problem] = problems(handle_time="三十天")
     assert problem.field == "handle_time"
@@ -497,7 +508,8 @@ def test_zhongshan_sample_loads():
     assert batch.problems == []
     assert len(batch.records) == 16
     for located in batch.records:
-        assert located.record["办理时间"] and located.record["承诺办结时限"] is None
+        # its columns are shifted: the hours in the time fields, the promised limit in handle_type
+        assert located.record["办理时间"] and located.record["承诺办结时限"] in ("1 (工作日)", "5 (工作日)")
 
 
 # -- the real export -------------------------------------------------------------------------------
