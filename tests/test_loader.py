@@ -777,8 +777,9 @@ def test_zhongshan_raw_export_loads_mapped_from_the_portal_fields():
         assert record["事项名称"] == raw["TASK_NAME"] and record["基本编码"] == raw["CATAID"]
         assert set(REQUIRED) <= set(record)  # every required key present, some of them null
         assert record["设定依据"] is None and record["申请材料"] is None
-        # The sample puts office hours into both time-limit fields: they are the 办理时间.
-        assert record["法定办结时限"] is None and record["承诺办结时限"] is None
+        # The sample puts office hours into both time-limit fields (they are the 办理时间) and its
+        # promised limit into handle_type.
+        assert record["法定办结时限"] is None and record["承诺办结时限"] == raw["handle_type"]
         assert record["办理时间"] and "办公时间" not in record["办理时间"]
         assert "不收费" not in record.get("日常用语", [])
         assert record["_portal"]["TASK_CODE"] == raw["TASK_CODE"]
