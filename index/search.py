@@ -94,11 +94,7 @@ class Searcher:
         self.semantic = SemanticRanker.default() if semantic is _DEFAULT else semantic
 
     def warm(self) -> None:
-        """Encode the loaded items' texts now (after a load), and read the 词林, so no citizen
-        waits for either."""
-        from . import thesaurus
-
-        thesaurus.available()
+        """Encode the loaded items' texts now (after a load), so no citizen waits for it."""
         if self.semantic is not None:
             self.semantic.prepare(self.backend)
 
