@@ -94,32 +94,25 @@ def _validate_action_result(self, result):
         raise e
 
 
-class _EventTypes:
-    def __init__(self):
-        self.table: dict[str, type] = {}
+def _event_types() -> dict[str, type]:
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
 
-    def refresh(self) -> None:
-        import rasa.shared.utils.common
-        from rasa.shared.core.events import Event
-
-        table: dict[str, type] = {}
-        # First subclass wins for a name, as Rasa's walk returns the first match.
-        for cls in rasa.shared.utils.common.all_subclasses(Event):
-            table.setdefault(cls.type_name, cls)
-        self.table = table
+    table: dict[str, type] = {}
+    # First subclass wins for a name, as Rasa's walk returns the first match.
+    for cls in rasa.shared.utils.common.all_subclasses(Event):
+        table.setdefault(cls.type_name, cls)
+    return table
 
 
 def _resolver(original):
-    types = _EventTypes()
+    table: dict[str, type] = {}
 
     def resolve_by_type(type_name, default=None):
-        cls = types.table.get(type_name)
-        if cls is None:
-            types.refresh()
-            cls = types.table.get(type_name)
-        if cls is not None:
-            return cls
-        return original(type_name, default)  # topic, default or Rasa's own error
+        if type_name not in table:
+            table.update(_event_types())  # again on a miss: an Event class defined since is found
+        cls = table.get(type_name)
+        return cls if cls is not None else original(type_name, default)  # topic, default or Rasa's error
 
     return staticmethod(resolve_by_type)
 
