@@ -32,7 +32,7 @@ from index.understanding import Understanding, detail_words, parse_ordinal
 
 from .reading import (
     ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, SPECIFIC_WORDS, detail_of, divisions, has_item_words, hours_cue, items_of,
-    merge_attributes, names_text, parse_detail, rankers_agree, short_region, split_by_region,
+    merge_attributes, names_text, parse_detail, rankers_agree, short_region, split_by_region, unasked,
 )
 from .state import Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, pending
 
@@ -87,9 +87,13 @@ class Guide:
         """
         state = replace(state)  # a turn never changes the caller's state
         u = self.understand(text)
-        if state.options and state.options[0]["kind"] == "item" and self._pick_option(u.search_text, None, state.options):
-            return self.choose(text, None, state)
         attributes = merge_attributes(attribute, u.attributes)
+        if state.options and state.options[0]["kind"] == "item":
+            picked = self._pick_option(u.search_text, None, state.options)
+            if picked is not None:
+                # taken here, not through choose(): choose reads the raw text and, finding no
+                # option in it, would ask again (a loop without end)
+                return self._take_option(picked, state, attributes or pending(state))
         office = self._office_turn(u, attributes, state)
         if office is not None:
             return office
@@ -141,7 +145,9 @@ class Guide:
             if found and state.item_key:
                 return self.inform_region(text, state)
             return self.ask(text, first(state.pending_attribute), state)
-        attributes = pending(state)
+        return self._take_option(picked, state, pending(state))
+
+    def _take_option(self, picked: dict, state: State, attributes: list[str | None]) -> Turn:
         state.options = None
         if picked["kind"] == "item":
             return self._answer_item(picked["value"], attributes, state)
@@ -347,6 +353,11 @@ class Guide:
             return False
         if normalize(top.name) in normalize(second.name):
             return False
+        # 律师事务所设立许可 over 香港、澳门律师事务所与…联营设立许可: the next item's name holds
+        # more words that the citizen did not say than the best one's
+        asked = " ".join([query.folded, *query.expansions, *query.corrections])
+        if len(unasked(top.name, asked)) < len(unasked(second.name, asked)):
+            return False
         return True
 
     def _has_evidence(self, group, query, *, min_length: int = 1) -> bool:
@@ -356,6 +367,9 @@ class Guide:
         """
         words = {t for t, w in query.terms.get("name", []) if w >= 1.0 and len(t) >= min_length}
         words.update(query.corrections)
+        # a word the records use inside the citizen's own (军人 of 退役军人, 集中 of 集中供养)
+        analyzer = self.backend.analyzer
+        words.update(w for w in analyzer.words(query.item_text) if len(w) >= max(2, min_length) and w in analyzer.vocabulary)
         text = self._item_text(group)
         return any(w in text for w in words)
 

@@ -9,7 +9,7 @@ item (kept in a slot), whether two rankings agree, the names an item goes by, re
 from __future__ import annotations
 
 from index import regions
-from index.analysis import normalize
+from index.analysis import normalize, plain_words
 from index.passages import cue_table
 from index.search import Searcher
 from index.understanding import Understanding, detail_words
@@ -34,6 +34,15 @@ def rankers_agree(groups) -> bool:
     if top.lexical is None or top.meaning is None:
         return False
     return all(top.lexical >= g.lexical and top.meaning > g.meaning for g in groups[1:] if g.lexical is not None)
+
+
+def unasked(name: str, asked: str) -> frozenset[str]:
+    """The words of an item's name that the citizen's words (``asked``: the folded text with its
+    synonyms and corrections) do not hold: 香港 澳门 联营 of 香港、澳门律师事务所与广东境内律师事务所
+    联营设立许可, asked about as 开律师事务所，设立许可要什么条件.
+
+    Read with jieba's general dictionary, so that a name is words, not one entry of its own."""
+    return frozenset(w for w in plain_words(normalize(name)) if len(w) >= 2 and w not in asked)
 
 
 def detail_of(u: Understanding) -> str | None:

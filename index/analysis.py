@@ -128,6 +128,14 @@ def stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
+@functools.lru_cache(maxsize=20_000)
+def plain_words(text: str) -> tuple[str, ...]:
+    """Words by jieba's general dictionary alone, without stopwords: what a name says word by word
+    (an analyzer's dictionary holds every loaded name whole)."""
+    stop = stopwords()
+    return tuple(t for t in _base_tokenizer().cut(text) if t.strip() and t not in stop and not _NON_TEXT.fullmatch(t))
+
+
 @functools.lru_cache(maxsize=100_000)
 def normalize(text: str) -> str:
     """Fold width, traditional characters and case; drop control characters.

@@ -119,7 +119,8 @@ def test_an_item_not_done_in_the_place_named_is_no_contender(guide):
     here = group("A", "建设工程规划许可证核发", 191.0, True)
     elsewhere = group("B", "建设工程规划类许可证核发（建筑类）", 128.0, False)
     assert not guide._is_ambiguous([here, elsewhere], query)
-    assert guide._is_ambiguous([here, group("C", "建设工程规划类许可证核发（市政类）", 128.0, True)], query)
+    # a contender done there, whose name adds as much that was not asked, is still one
+    assert guide._is_ambiguous([here, group("C", "建设工程规划许可证延续", 128.0, True)], query)
 
 
 # -- 3. offices -----------------------------------------------------------------------------------
@@ -248,3 +249,59 @@ def test_an_online_answer_names_the_platform():
     answer = answer_for(record, "online")
     assert answer.response == "utter_online"
     assert "广东省消防网上办事服务大厅" in answer.values["facts"] and "http://example.gov.cn/" in answer.values["facts"]
+
+
+# -- which item: what the citizen did not say -------------------------------------------------------
+
+
+def _group(key, name, score):
+    from index.backends.base import Group, Hit
+
+    return Group(item_key=key, score=score, hits=[Hit(code=key, base_code=key, name=name, region="", body="", score=score)])
+
+
+def test_an_item_whose_name_adds_words_the_citizen_did_not_say_is_no_contender(guide):
+    query = guide.searcher.analyze("开律师事务所，设立许可要什么条件")
+    plain = _group("A", "律师事务所设立许可", 100.0)
+    joint = _group("B", "香港、澳门律师事务所与广东境内律师事务所联营设立许可", 95.0)
+    assert not guide._is_ambiguous([plain, joint], query)
+
+
+def test_two_items_that_each_add_a_word_not_said_are_still_asked_about(guide):
+    query = guide.searcher.analyze("驾驶证")
+    renew = _group("A", "机动车驾驶证换证", 100.0)
+    lost = _group("B", "机动车驾驶证补领", 98.0)
+    assert guide._is_ambiguous([renew, lost], query)
+
+
+def test_an_appointment_item_is_ranked_below_the_item_when_no_appointment_is_asked(guide):
+    from index.search import marked_actions
+
+    assert "预约" in marked_actions()
+
+
+def test_a_record_word_inside_the_citizens_word_is_evidence(tmp_path):
+    # 退役军人 and 集中供养 are not in 伤残军人集中安置, but 军人 and 集中 are: the item is found
+    records = [located.record for located in read_batch([SAMPLE]).records]
+    veterans = {**records[0], "实施编码": "VETERANS-1", "基本编码": "442191101001", "事项名称": "伤残军人集中安置",
+                "日常用语": [], "业务办理项": []}
+    backend = EmbeddedBackend(tmp_path)
+    backend.apply([*records, veterans])
+    guide = Guide(Searcher(backend, semantic=None))
+    turn = guide.ask("几级残疾的退役军人可以申请集中供养？", "conditions", State())
+    assert "utter_item_not_found" not in responses(turn)
+    assert turn.state.item_key == backend.item_key_of("VETERANS-1")
+    backend.close()
+
+
+def test_an_option_picked_inside_a_question_is_taken_without_asking_again(guide):
+    # 不是结婚，是离婚，要多久？ after the which-item question: the option is in the words left once
+    # the negated clause is gone, not in the raw text (this used to recurse without end)
+    divorce = guide.searcher.search("内地居民离婚登记").groups[0]
+    marriage = guide.searcher.search("内地居民结婚登记").groups[0]
+    state = State(options=[{"kind": "item", "value": marriage.item_key, "title": marriage.name},
+                           {"kind": "item", "value": divorce.item_key, "title": divorce.name}],
+                  region="广东省广州市天河区")
+    turn = guide.ask("不是结婚，是离婚，要多久？", "time_limit", state)
+    assert turn.state.item_key == divorce.item_key
+    assert responses(turn) == ["utter_time_limit"]
