@@ -49,6 +49,8 @@ W_PART = 0.4
 W_THESAURUS = 0.5
 # A procedure word of the loaded names for an everyday one (换个 → 变更, 丢了 → 补领).
 W_PROCEDURE = 0.8
+# A phrase of the loaded names for the citizen's short form of it (安评 → 安全评价).
+W_SHORT_FORM = 0.8
 MAX_QUERY_CHARS = 200
 
 _NON_TEXT = re.compile(r"[^\w\u3400-\u9fff]+")
@@ -126,6 +128,11 @@ def stopwords() -> frozenset[str]:
     for line in data_lines("stopwords.txt"):
         words.update(line.split())
     return frozenset(words)
+
+
+def dictionary_has(word: str) -> bool:
+    """Whether jieba's general dictionary holds the word."""
+    return bool(_base_tokenizer().FREQ.get(word))
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -427,7 +434,7 @@ class Analyzer:
             if phrase in covered:
                 expansions.extend(canonical)
                 covered = covered.replace(phrase, " ")
-        corrections = self._corrections(rest)
+        corrections = self._corrections(rest) + [(w, W_SHORT_FORM) for w in self._long_forms(rest)]
         weighted: dict[str, float] = {}
 
         def add(token: str, weight: float) -> None:
@@ -486,6 +493,35 @@ class Analyzer:
             for word, start, end in self._jieba.tokenize(text)
             if len(word) >= 3 and word in self._lexicon_set
         ]
+
+    @functools.cached_property
+    def _short_forms(self):
+        from .abbreviations import ShortForms
+
+        return ShortForms(self.lexicon)
+
+    def _long_forms(self, text: str) -> list[str]:
+        """The records' phrases that the text's short forms stand for (安评 → 安全评价): runs of
+        one to three words, and the stretches of a word no dictionary knows (做安评), that the
+        records do not use as they are."""
+        vocabulary, freq = self.vocabulary, self._jieba.FREQ
+        tokens = [t for t in self._jieba.cut(text) if t.strip()]
+        spans: set[str] = set()
+        for start in range(len(tokens)):
+            for size in (1, 2, 3):
+                run = tokens[start : start + size]
+                if len(run) == size:
+                    spans.add("".join(run))
+            token = tokens[start]
+            if len(token) >= 3 and token not in vocabulary and not freq.get(token):
+                spans.update(token[i:j] for i in range(len(token)) for j in range(i + 2, len(token) + 1))
+        found: set[str] = set()
+        for span in spans:
+            if len(span) > 2 and freq.get(span):
+                continue  # a word of its own (新品种), not a short form
+            if 2 <= len(span) <= 6 and span not in vocabulary and not _NON_TEXT.search(span) and span[0] not in self._stop:
+                found.update(self._short_forms.expand(span))
+        return sorted(found)
 
     def _corrections(self, text: str) -> list[tuple[str, float]]:
         """Dictionary words one typo or one homophone away from a stretch of the text."""
