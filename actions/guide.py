@@ -28,16 +28,20 @@ from index.errors import BackendUnavailable
 from index.offices import PLACE_WORDS, OfficeDirectory
 from index.passages import best_passages, passages
 from index.search import Searcher, SearchResult
-from index.understanding import Understanding, detail_words, parse_ordinal
+from index.understanding import CORRECTION_WORDS, Understanding, detail_words, parse_ordinal
 
 from .reading import (
     ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, SPECIFIC_WORDS, detail_of, divisions, has_item_words, hours_cue, items_of,
-    merge_attributes, names_text, parse_detail, rankers_agree, short_region, split_by_region, unasked,
+    merge_attributes, names_text, parse_detail, rankers_agree, record_text, short_region, split_by_region, unasked,
 )
 from .state import Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, pending
 
 # Below this ratio of the best score, the next item is not a contender.
 AMBIGUOUS_RATIO = 0.5
+# A follow-up names another item when its words cover this share of the other's name (护照 of
+# 普通护照签发: a third), not a word of it (办公 of 省侨务办公室咨询服务).
+NAMED_SHARE = 0.3
+NAMED_SHARE_ELSEWHERE = 0.6
 MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
@@ -246,25 +250,50 @@ class Guide:
         is not in the 临时身份证 record). A question whose detail a passage of the record answers
         (新证能寄到家里吗) stays too.
         """
-        if not state.item_key:
-            return False
+        if not state.item_key or CORRECTION_WORDS.match(u.folded.lstrip("，,。 嗯啊呀喂")):
+            return False  # 不对，我要问的是离婚登记: said to be another item, whatever the NLU read
         record = self._current_record(state)
         if record is None:
             return False
         own = [w for w in u.detail_words("") if len(w) >= 2]
         if not own:
-            return False
+            return True  # 电话多少？我想先问问: no word of the turn names anything else
         names = names_text(record)
-        text = normalize(" ".join(p.text for p in passages(record)) + " " + names)
-        other = self.searcher.search(u.query, limit=1)
-        if other.groups and other.groups[0].item_key != state.item_key and self._has_evidence(other.groups[0], other.query):
-            other_names = self._item_text(other.groups[0])
-            if any(w in other_names and w not in text for w in own):
-                return False  # 驾驶证换证 after 身份证: a word names the other item and not this one
+        text = record_text(record)
         if all(w in text for w in own):
             return True
+        other = self.searcher.search(u.query, limit=1)
+        if other.groups and other.groups[0].item_key != state.item_key and self._has_evidence(other.groups[0], other.query):
+            # 驾驶证换证 after 身份证 names the other item; 他们办公地址在哪 after 禁航区审批 only
+            # touches 省侨务办公室咨询服务 with a word, and stays
+            return not self._names_other(u, other.groups[0], text, state)
         words = u.detail_words(names)
         return bool(words) and bool(best_passages(record, words))
+
+    def _names_other(self, u: Understanding, other, current_text: str, state: State) -> bool:
+        """Whether a follow-up names another item: one done in the conversation's place, whose
+        record holds more of the turn's own words than the current one, and they cover a good
+        part of its name."""
+        said = {w for w in u.words if len(w) >= 2} | set(u.query.homophones) | set(u.query.procedures)
+        place = regions.resolve(state.region) if state.region else None
+        share = NAMED_SHARE
+        if place is not None and not any(split_by_region(self.backend.implementations(other.item_key), place)):
+            # not done where the conversation is: 户口 of 我妈想把户口迁过来 is no 户口迁出 in 龙岗,
+            # but 那驾驶证补领呢 names 机动车驾驶证补领 wherever it is done
+            share = NAMED_SHARE_ELSEWHERE
+        record = self.backend.get(other.hits[0].code) or {}
+        theirs, mine = sum(t in record_text(record) for t in said), sum(t in current_text for t in said)
+        name = normalize(other.name)
+        covered = [False] * len(name)
+        # in the name, the parts of the turn's words and their synonyms count too (补办身份证 →
+        # 居民身份证补领)
+        parts = {w for w in self.backend.analyzer.words(u.query.item_text) if len(w) >= 2}
+        for word in said | parts | set(u.query.expansions):
+            at = name.find(word)
+            while at >= 0:
+                covered[at : at + len(word)] = [True] * len(word)
+                at = name.find(word, at + 1)
+        return theirs > mine and sum(covered) >= share * len(name)
 
     def _names_item(self, text: str) -> bool:
         """Whether a text names an item: its best match has one of the text's words in its names."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from index import regions
 from index.analysis import normalize, plain_words
-from index.passages import cue_table
+from index.passages import cue_table, passages
 from index.search import Searcher
 from index.understanding import Understanding, detail_words
 from index.verdicts import Ask
@@ -70,6 +70,11 @@ def names_text(record: dict) -> str:
     parts += [s.get("名称", "") for s in record.get("业务办理项") or [] if isinstance(s, dict)]
     parts += [r.get("名称", "") for r in record.get("办理结果") or [] if isinstance(r, dict)]
     return normalize(" ".join(p for p in parts if isinstance(p, str)))
+
+
+def record_text(record: dict) -> str:
+    """Everything a record says that a follow-up may ask about: its passages and its names."""
+    return normalize(" ".join(p.text for p in passages(record)) + " " + names_text(record))
 
 
 def divisions(region_text: str | None) -> list:

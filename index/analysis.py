@@ -279,6 +279,8 @@ class AnalyzedQuery:
     terms: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
+    # the procedure words of the names for the citizen's everyday ones (补办 → 补领)
+    procedures: list[str] = field(default_factory=list)
     # the corrections by sound only (公积金带款 → 公积金贷款): surer than one-character typos
     homophones: list[str] = field(default_factory=list)
     # normalized with Cantonese and spoken forms in Mandarin, regions and attributes still in
@@ -450,12 +452,14 @@ class Analyzer:
             for token, part in self._parts_marked(word):
                 add(token, weight * (W_PART if part else 1.0))
         vocabulary = self.vocabulary
+        procedures: list[str] = []
         for phrase, words in procedure_table():
             if phrase in covered:
                 for word in words:
                     if word in vocabulary:
                         add(word, W_PROCEDURE)
                         expansions.append(word)
+                        procedures.append(word)
         covered_words = set(weighted)
         for token, weight in self._thesaurus_words(self.cut(covered)).items():
             if token not in covered_words:
@@ -482,6 +486,7 @@ class Analyzer:
             terms=terms,
             expansions=expansions,
             corrections=[w for w, _ in corrections],
+            procedures=procedures,
             homophones=[w for w, weight in corrections if weight >= W_HOMOPHONE],
             folded=folded,
         )

@@ -305,3 +305,55 @@ def test_an_option_picked_inside_a_question_is_taken_without_asking_again(guide)
     turn = guide.ask("不是结婚，是离婚，要多久？", "time_limit", state)
     assert turn.state.item_key == divorce.item_key
     assert responses(turn) == ["utter_time_limit"]
+
+
+# -- 6. context: a follow-up switches only when it names another item -----------------------------
+
+
+@pytest.fixture(scope="module")
+def with_neighbours(tmp_path_factory):
+    """The sample with items a follow-up only touches with a word (办公, 先问问) or that are done
+    elsewhere than the conversation's place."""
+    records = [located.record for located in read_batch([SAMPLE]).records]
+    template = {**records[0], "日常用语": [], "业务办理项": []}
+    extra = [
+        {**template, "实施编码": "QIAOWU-1", "基本编码": "442137002001", "事项名称": "省侨务办公室咨询服务",
+         "行政区划": "广东省", "实施主体": "广东省人民政府侨务办公室"},
+        {**template, "实施编码": "JIJINHUI-1", "基本编码": "442192020000", "事项名称": "基金会名称预先核准",
+         "行政区划": "广东省", "实施主体": "广东省社会组织管理局"},
+        {**template, "实施编码": "SZ-PASSPORT-1", "基本编码": "449999000001", "事项名称": "出入境通行证照片采集",
+         "行政区划": "广东省深圳市福田区", "实施主体": "深圳市公安局福田分局"},
+    ]
+    backend = EmbeddedBackend(tmp_path_factory.mktemp("neighbours"))
+    backend.apply([*records, *extra])
+    yield Guide(Searcher(backend, semantic=None))
+    backend.close()
+
+
+def test_a_follow_up_that_only_touches_another_item_with_a_word_stays(with_neighbours):
+    first = with_neighbours.ask("南海补办身份证要带什么材料", "materials", State())
+    turn = with_neighbours.ask("他们办公地址在哪？", "location", first.state)
+    assert turn.state.item_key == first.state.item_key
+    assert responses(turn) == ["utter_location"]
+
+
+def test_a_follow_up_with_no_words_of_its_own_stays(with_neighbours):
+    first = with_neighbours.ask("大沥镇办新生儿落户", None, State())
+    turn = with_neighbours.ask("电话多少？我想先问问", "phone", first.state)
+    assert turn.state.item_key == first.state.item_key
+
+
+def test_a_follow_up_about_an_item_not_done_where_the_conversation_is_stays(with_neighbours):
+    first = with_neighbours.ask("南海补办身份证要带什么材料", "materials", State())
+    turn = with_neighbours.ask("通行证照片要多久？", "time_limit", first.state)
+    assert turn.state.item_key == first.state.item_key
+    # named in full, it is the item meant, wherever it is done
+    turn = with_neighbours.ask("那出入境通行证照片采集呢", "time_limit", first.state)
+    assert turn.state.item_key != first.state.item_key
+
+
+def test_a_turn_that_says_the_item_was_wrong_is_not_kept_on_it(with_neighbours):
+    # whatever the NLU made of it: the item named after 不对 is the one meant, even one not done here
+    first = with_neighbours.ask("南海补办身份证要带什么材料", "materials", State())
+    turn = with_neighbours.ask("不对，我问的是通行证照片要多久", "time_limit", first.state)
+    assert turn.state.item_key != first.state.item_key
