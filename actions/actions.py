@@ -167,13 +167,17 @@ class ActionCorrectItem(GuideAction):
 
 
 class ActionFallback(GuideAction):
-    """Low NLU confidence: the index may still know the item; else rephrase, then a human."""
+    """Low NLU confidence or out of scope: the index may still know the item; else rephrase, then
+    a human."""
 
     def name(self) -> str:
         return "action_fallback"
 
     def take_turn(self, guide, tracker, state):
-        return guide.fallback(_text(tracker), state)
+        # out_of_scope comes here too: a specific question the NLU took for chatter still names
+        # an item the index knows
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return guide.fallback(_text(tracker), state, out_of_scope=intent == "out_of_scope")
 
 
 class ActionRequestHuman(Action):

@@ -50,9 +50,9 @@ def _polite(method):
     """A public turn whose search backend fails says so and keeps the state (never a stack trace)."""
 
     @functools.wraps(method)
-    def turn(self, text, *args):
+    def turn(self, text, *args, **options):
         try:
-            return method(self, text, *args)
+            return method(self, text, *args, **options)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], replace(args[-1]))
 
@@ -213,12 +213,15 @@ class Guide:
         return self._answer_item(groups[0].item_key, attributes, state, u)
 
     @_polite
-    def fallback(self, text: str, state: State) -> Turn:
-        """The NLU was unsure: read the text through the index before giving up.
+    def fallback(self, text: str, state: State, *, out_of_scope: bool = False) -> Turn:
+        """The NLU was unsure, or took the text for out of scope: read it through the index
+        before giving up.
 
         A region or an option when one was asked for, an attribute or a detail of the item in
         context, an office or an item the index knows are answered as such; anything else is
-        out of scope, and a second miss in a row offers a human.
+        out of scope, and a second miss in a row offers a human. When the NLU said out of scope
+        (``out_of_scope``), an item counts only when the text names it (新申请实验动物生产许可证，
+        要不要交营业执照？), not when a word of it is in a name (推荐几只股票 is no 股票认购证抽签公证指引).
         """
         state = replace(state)  # a turn never changes the caller's state
         if state.options and self._pick_option(text, None, state.options) is not None:
@@ -232,6 +235,8 @@ class Guide:
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         known_item = result.groups and self._has_evidence(result.groups[0], result.query)
+        if known_item and out_of_scope:
+            known_item = self._name_share(u, result.groups[0], synonyms=False) >= NAMED_SHARE
         follow_up = state.item_key and (result.query.empty and result.attributes or self._about_current(u, state))
         office = self.offices.find(u.query.item_text or u.folded, region_divisions=u.regions)
         if known_item or follow_up or (office and office.bodies) or (state.office and u.attributes):
@@ -283,17 +288,24 @@ class Guide:
             share = NAMED_SHARE_ELSEWHERE
         record = self.backend.get(other.hits[0].code) or {}
         theirs, mine = sum(t in record_text(record) for t in said), sum(t in current_text for t in said)
-        name = normalize(other.name)
+        return theirs > mine and self._name_share(u, other) >= share
+
+    def _name_share(self, u: Understanding, group, *, synonyms: bool = True) -> float:
+        """How much of an item's name the turn's words cover: their parts, procedure words,
+        corrections by sound and, unless ``synonyms`` is off, synonyms count too (补办身份证 →
+        居民身份证补领; but 结婚 of a wedding banquet is no 结婚登记)."""
+        name = normalize(group.name)
         covered = [False] * len(name)
-        # in the name, the parts of the turn's words and their synonyms count too (补办身份证 →
-        # 居民身份证补领)
-        parts = {w for w in self.backend.analyzer.words(u.query.item_text) if len(w) >= 2}
-        for word in said | parts | set(u.query.expansions):
+        words = {w for w in self.backend.analyzer.words(u.query.item_text) if len(w) >= 2}
+        words |= set(u.query.homophones) | set(u.query.procedures)
+        if synonyms:
+            words |= set(u.query.expansions) - set(u.query.procedures)
+        for word in words:
             at = name.find(word)
             while at >= 0:
                 covered[at : at + len(word)] = [True] * len(word)
                 at = name.find(word, at + 1)
-        return theirs > mine and sum(covered) >= share * len(name)
+        return sum(covered) / max(len(name), 1)
 
     def _names_item(self, text: str) -> bool:
         """Whether a text names an item: its best match has one of the text's words in its names."""

@@ -96,6 +96,17 @@ def test_correction_switches_item():
     assert [m["response"] for m in messages] == ["utter_materials"]
 
 
+def test_out_of_scope_that_names_an_item_is_answered_from_the_index():
+    # the NLU took a specific question for chatter: the index still knows the item it names
+    messages, slots = run(module.ActionFallback(), tracker("南海区居住证签注要带什么材料", "out_of_scope"))
+    assert slots.get("item_key") and [m["response"] for m in messages] != ["utter_out_of_scope"]
+
+
+def test_out_of_scope_that_only_shares_a_word_with_a_name_stays_out_of_scope():
+    messages, slots = run(module.ActionFallback(), tracker("今晚去朋友的结婚喜宴穿什么衣服好看", "out_of_scope"))
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"] and not slots.get("item_key")
+
+
 def test_fallback_twice_offers_a_human():
     messages, slots = run(module.ActionFallback(), tracker("阿巴阿巴", "nlu_fallback"))
     assert [m["response"] for m in messages] == ["utter_out_of_scope"] and slots["misses"] == 1
