@@ -26,23 +26,17 @@ from index.analysis import normalize
 from index.answers import answer_for, office_answer, passage_answer
 from index.errors import BackendUnavailable
 from index.offices import PLACE_WORDS, OfficeDirectory
-from index.passages import best_passages, passages
+from index.passages import best_passages
 from index.search import Searcher, SearchResult
-from index.understanding import CORRECTION_WORDS, Understanding, detail_words, parse_ordinal
+from index.understanding import Understanding, detail_words, parse_ordinal
 
+from .contenders import AMBIGUOUS_RATIO, MAX_OPTIONS, NAMED_SHARE, Contenders
 from .reading import (
-    ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, SPECIFIC_WORDS, detail_of, divisions, has_item_words, hours_cue, items_of,
-    merge_attributes, names_text, parse_detail, rankers_agree, record_text, short_region, split_by_region, unasked,
+    ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, detail_of, divisions, has_item_words, hours_cue, items_of,
+    merge_attributes, names_text, parse_detail, short_region, split_by_region,
 )
 from .state import Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, pending
 
-# Below this ratio of the best score, the next item is not a contender.
-AMBIGUOUS_RATIO = 0.5
-# A follow-up names another item when its words cover this share of the other's name (护照 of
-# 普通护照签发: a third), not a word of it (办公 of 省侨务办公室咨询服务).
-NAMED_SHARE = 0.3
-NAMED_SHARE_ELSEWHERE = 0.6
-MAX_OPTIONS = 6
 MAX_REGION_BUTTONS = 8
 
 
@@ -67,6 +61,7 @@ class Guide:
         self.backend = searcher.backend
         self.guide_link = guide_link
         self.offices = OfficeDirectory(self.backend)
+        self.contenders = Contenders(searcher)
         self._understood: dict[tuple, Understanding] = {}
 
     def understand(self, text: str, *, correction: bool = False) -> Understanding:
@@ -115,8 +110,8 @@ class Guide:
             state.pending_attribute = joined(attributes)
             state.pending_detail = detail_of(u)
             return Turn([Say("utter_ask_item")], state)
-        groups = result.groups if result.groups and self._has_evidence(result.groups[0], result.query) else []
-        if state.item_key and (not groups or groups[0].item_key != state.item_key) and self._about_current(u, state):
+        groups = result.groups if result.groups and self.contenders.has_evidence(result.groups[0], result.query) else []
+        if state.item_key and (not groups or groups[0].item_key != state.item_key) and self.contenders.about_current(u, state):
             # 临时身份证怎么办 → 有效期多久: every word of the follow-up is in the current record
             return self._answer_item(state.item_key, attributes or pending(state), state, u)
         if not groups:
@@ -125,11 +120,11 @@ class Guide:
                 # and no other item is named: it is about the item in context.
                 return self._answer_item(state.item_key, attributes, state, u)
             return self._not_found(state)
-        if state.item_key and self._is_ambiguous(groups, result.query):
-            contextual = self._in_context(u.search_text, state)
+        if state.item_key and self.contenders.is_ambiguous(groups, result.query):
+            contextual = self.contenders.in_context(u.search_text, state)
             if contextual is not None:
                 groups = contextual
-        if self._is_ambiguous(groups, result.query):
+        if self.contenders.is_ambiguous(groups, result.query):
             state.pending_attribute = joined(attributes)
             state.pending_detail = detail_of(u)
             return self._ask_item(groups, state)
@@ -201,12 +196,12 @@ class Guide:
             return self._ask_item_fresh(state)
         groups = [g for g in result.groups if g.item_key != state.item_key]
         if state.item_key:
-            contextual = self._in_context(u.search_text, state)
+            contextual = self.contenders.in_context(u.search_text, state)
             if contextual:
                 groups = [g for g in contextual if g.item_key != state.item_key] or groups
         if not groups:
             return self._ask_item_fresh(state)
-        if self._is_ambiguous(groups, result.query):
+        if self.contenders.is_ambiguous(groups, result.query):
             state.pending_attribute = joined(attributes)
             return self._ask_item(groups, state)
         state.item_code = None
@@ -234,10 +229,10 @@ class Guide:
             result = self.searcher.search(u.query, limit=MAX_OPTIONS)
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
-        known_item = result.groups and self._has_evidence(result.groups[0], result.query)
+        known_item = result.groups and self.contenders.has_evidence(result.groups[0], result.query)
         if known_item and out_of_scope:
-            known_item = self._name_share(u, result.groups[0], synonyms=False) >= NAMED_SHARE
-        follow_up = state.item_key and (result.query.empty and result.attributes or self._about_current(u, state))
+            known_item = self.contenders.name_share(u, result.groups[0], synonyms=False) >= NAMED_SHARE
+        follow_up = state.item_key and (result.query.empty and result.attributes or self.contenders.about_current(u, state))
         office = self.offices.find(u.query.item_text or u.folded, region_divisions=u.regions)
         if known_item or follow_up or (office and office.bodies) or (state.office and u.attributes):
             return self.ask(text, None, state)
@@ -248,79 +243,6 @@ class Guide:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _about_current(self, u: Understanding, state: State) -> bool:
-        """Whether a turn's words all belong to the current item: a follow-up, not a new item.
-
-        有效期多久 after 临时身份证 (the record says 有效期三个月) stays; 驾驶证换证 does not (驾驶证
-        is not in the 临时身份证 record). A question whose detail a passage of the record answers
-        (新证能寄到家里吗) stays too.
-        """
-        if not state.item_key or CORRECTION_WORDS.match(u.folded.lstrip("，,。 嗯啊呀喂")):
-            return False  # 不对，我要问的是离婚登记: said to be another item, whatever the NLU read
-        record = self._current_record(state)
-        if record is None:
-            return False
-        own = [w for w in u.detail_words("") if len(w) >= 2]
-        if not own:
-            return True  # 电话多少？我想先问问: no word of the turn names anything else
-        names = names_text(record)
-        text = record_text(record)
-        if all(w in text for w in own):
-            return True
-        other = self.searcher.search(u.query, limit=1)
-        if other.groups and other.groups[0].item_key != state.item_key and self._has_evidence(other.groups[0], other.query):
-            # 驾驶证换证 after 身份证 names the other item; 他们办公地址在哪 after 禁航区审批 only
-            # touches 省侨务办公室咨询服务 with a word, and stays
-            return not self._names_other(u, other.groups[0], text, state)
-        words = u.detail_words(names)
-        return bool(words) and bool(best_passages(record, words))
-
-    def _names_other(self, u: Understanding, other, current_text: str, state: State) -> bool:
-        """Whether a follow-up names another item: one done in the conversation's place, whose
-        record holds more of the turn's own words than the current one, and they cover a good
-        part of its name."""
-        said = {w for w in u.words if len(w) >= 2} | set(u.query.homophones) | set(u.query.procedures)
-        place = regions.resolve(state.region) if state.region else None
-        share = NAMED_SHARE
-        if place is not None and not any(split_by_region(self.backend.implementations(other.item_key), place)):
-            # not done where the conversation is: 户口 of 我妈想把户口迁过来 is no 户口迁出 in 龙岗,
-            # but 那驾驶证补领呢 names 机动车驾驶证补领 wherever it is done
-            share = NAMED_SHARE_ELSEWHERE
-        record = self.backend.get(other.hits[0].code) or {}
-        theirs, mine = sum(t in record_text(record) for t in said), sum(t in current_text for t in said)
-        return theirs > mine and self._name_share(u, other) >= share
-
-    def _name_share(self, u: Understanding, group, *, synonyms: bool = True) -> float:
-        """How much of an item's name the turn's words cover: their parts, procedure words,
-        corrections by sound and, unless ``synonyms`` is off, synonyms count too (补办身份证 →
-        居民身份证补领; but 结婚 of a wedding banquet is no 结婚登记)."""
-        name = normalize(group.name)
-        covered = [False] * len(name)
-        words = {w for w in self.backend.analyzer.words(u.query.item_text) if len(w) >= 2}
-        words |= set(u.query.homophones) | set(u.query.procedures)
-        if synonyms:
-            words |= set(u.query.expansions) - set(u.query.procedures)
-        for word in words:
-            at = name.find(word)
-            while at >= 0:
-                covered[at : at + len(word)] = [True] * len(word)
-                at = name.find(word, at + 1)
-        return sum(covered) / max(len(name), 1)
-
-    def _names_item(self, text: str) -> bool:
-        """Whether a text names an item: its best match has one of the text's words in its names."""
-        if not text.strip():
-            return False
-        result = self.searcher.search(text, limit=1, meaning=False)
-        # a single character left over (省 of 省水利厅) names no item
-        return bool(result.groups) and self._has_evidence(result.groups[0], result.query, min_length=2)
-
-    def _current_record(self, state: State) -> dict | None:
-        if state.item_code:
-            return self.backend.get(state.item_code)
-        impls = self.backend.implementations(state.item_key) if state.item_key else []
-        return self.backend.get(impls[0][0]) if impls else None
-
     def _office_turn(self, u: Understanding, attributes: list[str], state: State) -> Turn | None:
         """An office named without an item (南海车管所在哪), or a follow-up on the last office."""
         asked = [a for a in attributes if a in OFFICE_ATTRIBUTES]
@@ -329,14 +251,14 @@ class Guide:
         # 文旅厅的窗口在哪，我要过去交材料: a later attribute word tells why, not what is asked.
         match = self.offices.find(u.query.item_text, region_divisions=u.regions or divisions(state.region), said=u.folded)
         if match is None:
-            if not (state.office and not state.item_key and (asked or hours_cue(u)) and not self._names_item(u.query.item_text)):
+            if not (state.office and not state.item_key and (asked or hours_cue(u)) and not self.contenders.names_item(u.query.item_text)):
                 return None
             names = [state.office]
         else:
             rest = u.query.item_text
             for word in [*match.words, *PLACE_WORDS]:
                 rest = rest.replace(word, " ")
-            if self._names_item(rest):
+            if self.contenders.names_item(rest):
                 return None  # 车管所补驾驶证: an item at that office, answered as the item
             if not asked and not hours_cue(u) and all(w in self.backend.analyzer.vocabulary for w in match.words):
                 return None  # 社保怎么交: 社保 names items as well as an office; only 社保电话 is the office
@@ -364,69 +286,6 @@ class Guide:
             state.region = result.region.full_name
             state.item_code = None  # the place changed: pick the implementation again
         return state
-
-    def _is_ambiguous(self, groups, query) -> bool:
-        """Whether the citizen's words fail to pick one item among the best few.
-
-        Not ambiguous when the best item clearly outscores the next, when one of the citizen's
-        own words is in the best item and not in the next (医疗 picks 医疗保险 over 养老保险), or
-        when the next item's name contains the best one's (居住证申领 is the plain case of
-        港澳台居民居住证申领). Ambiguous when nothing tells them apart: 驾照 (换证 or 补领?),
-        补领 (of what?), 登记的事.
-        """
-        if len(groups) < 2:
-            return False
-        top, second = groups[0], groups[1]
-        if second.score < AMBIGUOUS_RATIO * top.score:
-            return False
-        if any(h.region_match for h in top.hits) and not any(h.region_match for h in second.hits):
-            return False  # 南山区建设工程规划许可证: the other item is not done in the place named
-        analyzer = self.backend.analyzer
-        # the citizen's whole words that the loaded records use (not 我要, 怎么, 去哪)
-        known = {w for w in analyzer.cut(query.item_text) if len(w) >= 2 and w in analyzer.vocabulary}
-        specific = len(known) >= SPECIFIC_WORDS
-        if specific and rankers_agree(groups[:MAX_OPTIONS]):
-            return False
-        words = {t for t in self.backend.analyzer.words(query.item_text) if len(t) >= 2}
-        words |= set(query.expansions) | set(query.homophones)
-        top_text, second_text = self._item_text(top), self._item_text(second)
-        if any(w in top_text and w not in second_text for w in words):
-            return False
-        if normalize(top.name) in normalize(second.name):
-            return False
-        # 律师事务所设立许可 over 香港、澳门律师事务所与…联营设立许可: the next item's name holds
-        # more words that the citizen did not say than the best one's
-        asked = " ".join([query.folded, *query.expansions, *query.corrections])
-        if len(unasked(top.name, asked)) < len(unasked(second.name, asked)):
-            return False
-        return True
-
-    def _has_evidence(self, group, query, *, min_length: int = 1) -> bool:
-        """Whether a word of the citizen (or its synonym or correction) is in the item's names.
-
-        A match through character bigrams or pinyin alone (火星签证 → 准迁证) is no match.
-        """
-        words = {t for t, w in query.terms.get("name", []) if w >= 1.0 and len(t) >= min_length}
-        words.update(query.corrections)
-        # a word the records use inside the citizen's own (军人 of 退役军人, 集中 of 集中供养)
-        analyzer = self.backend.analyzer
-        words.update(w for w in analyzer.words(query.item_text) if len(w) >= max(2, min_length) and w in analyzer.vocabulary)
-        text = self._item_text(group)
-        return any(w in text for w in words)
-
-    def _item_text(self, group) -> str:
-        return names_text(self.backend.get(group.hits[0].code) or {})
-
-    def _in_context(self, text: str, state: State):
-        """Search again with the current item's name in front: 补领 after 身份证首次申领."""
-        current = self.backend.implementations(state.item_key)
-        if not current:
-            return None
-        record = self.backend.get(current[0][0])
-        if record is None:
-            return None
-        result = self.searcher.search(f"{record['事项名称']} {text}", limit=MAX_OPTIONS, meaning=False)
-        return result.groups or None
 
     def _not_found(self, state: State) -> Turn:
         state.misses += 1

@@ -118,9 +118,9 @@ def test_an_item_not_done_in_the_place_named_is_no_contender(guide):
     query = guide.searcher.analyze("南山区建设工程规划许可证怎么申请")
     here = group("A", "建设工程规划许可证核发", 191.0, True)
     elsewhere = group("B", "建设工程规划类许可证核发（建筑类）", 128.0, False)
-    assert not guide._is_ambiguous([here, elsewhere], query)
+    assert not guide.contenders.is_ambiguous([here, elsewhere], query)
     # a contender done there, whose name adds as much that was not asked, is still one
-    assert guide._is_ambiguous([here, group("C", "建设工程规划许可证延续", 128.0, True)], query)
+    assert guide.contenders.is_ambiguous([here, group("C", "建设工程规划许可证延续", 128.0, True)], query)
 
 
 # -- 3. offices -----------------------------------------------------------------------------------
@@ -264,14 +264,14 @@ def test_an_item_whose_name_adds_words_the_citizen_did_not_say_is_no_contender(g
     query = guide.searcher.analyze("开律师事务所，设立许可要什么条件")
     plain = _group("A", "律师事务所设立许可", 100.0)
     joint = _group("B", "香港、澳门律师事务所与广东境内律师事务所联营设立许可", 95.0)
-    assert not guide._is_ambiguous([plain, joint], query)
+    assert not guide.contenders.is_ambiguous([plain, joint], query)
 
 
 def test_two_items_that_each_add_a_word_not_said_are_still_asked_about(guide):
     query = guide.searcher.analyze("驾驶证")
     renew = _group("A", "机动车驾驶证换证", 100.0)
     lost = _group("B", "机动车驾驶证补领", 98.0)
-    assert guide._is_ambiguous([renew, lost], query)
+    assert guide.contenders.is_ambiguous([renew, lost], query)
 
 
 def test_an_appointment_item_is_ranked_below_the_item_when_no_appointment_is_asked(guide):
