@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from index import regions
 from index.analysis import normalize, plain_words
+from index.hours import time_words
 from index.passages import cue_table, passages
 from index.search import Searcher
 from index.understanding import Understanding, detail_words
@@ -49,6 +50,8 @@ def detail_of(u: Understanding) -> str | None:
     """What a question asks beyond item and attribute, kept in a slot: '?c 男朋友 21 岁' (a yes/no
     question and what it asks, :class:`index.verdicts.Ask`), or '男朋友 21 岁'."""
     words = detail_words(u.words, "")
+    # 星期六, 中午 are attribute words too (office hours), taken out of u.words: the detail keeps them
+    words += [w for w in time_words(u.folded) if w not in words]
     if not words:
         return None
     return " ".join(([Ask.of(u.folded).code()] if u.yes_no else []) + words)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from . import thesaurus
 from .analysis import data_lines, normalize
+from .hours import OpeningHours, asked_time
 
 # Keys read into passages by their own rules; any other key with text is a passage as it stands.
 _CLAUSE_KEYS = ("受理条件", "申请内容", "必须现场办理原因", "特别说明", "办理须知", "温馨提示", "备注")
@@ -234,8 +235,15 @@ def score_passages(items: list[Passage], terms: list[tuple[str, float]]) -> list
 
 
 def best_passages(record: dict, words: list[str], *, limit: int = MAX_PASSAGES) -> list[Passage]:
-    """The passages that answer the detail words, best first; [] when none clearly does."""
-    scored = score_passages(passages(record), detail_terms(words))
+    """The passages that answer the detail words, best first; [] when none clearly does.
+
+    A question about a day or a clock time (星期六, 下午5点半) is answered by the hours first."""
+    every = passages(record)
+    if not asked_time(" ".join(words)).empty:
+        hours = [p for p in every if p.field == "办理时间" and OpeningHours.parse(p.text) is not None]
+        if hours:
+            return hours[:1]
+    scored = score_passages(every, detail_terms(words))
     if not scored or scored[0][0] < MIN_SCORE:
         return []
     top = scored[0][0]

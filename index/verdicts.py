@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from .analysis import normalize
+from .hours import hours_verdict
 from .passages import W_CUE, Passage, detail_terms, settles
 
 _NEED = re.compile(r"要不要|需不需要|需要|必须|一定要|是不是要|还要|还得|得不得|使唔使|使不使|用不用|要.{0,12}(?:吗|嘛)|须")
@@ -147,6 +148,9 @@ def verdict(passage: Passage, words: list[str], ask: Ask, question: str = "") ->
     """Yes, no, or None (the passage does not say) for a question's detail words."""
     if passage.flag is not None:
         return passage.flag if not ask.turned else None
+    if passage.field == "办理时间":
+        # 下午5点半还能办吗, 星期六上班吗: the hours are compared, not read for modality words
+        return hours_verdict(passage.text, question or " ".join(words))
     if passage.field == "申请材料":
         # A material's own notes (配偶到场的，可不另行提交) are exceptions, not the answer: it is
         # needed when the record says 必要 without a situation; otherwise the situation decides.

@@ -357,3 +357,10 @@ def test_a_turn_that_says_the_item_was_wrong_is_not_kept_on_it(with_neighbours):
     first = with_neighbours.ask("南海补办身份证要带什么材料", "materials", State())
     turn = with_neighbours.ask("不对，我问的是通行证照片要多久", "time_limit", first.state)
     assert turn.state.item_key != first.state.item_key
+
+
+def test_a_question_about_a_day_is_answered_from_the_hours_with_yes_or_no(guide):
+    # 星期一至星期六 in the record: 星期六 can; the hours are quoted as they stand
+    turn = guide.ask("南海车管业务大厅星期六能办新车上牌吗？", "office_hours", State())
+    assert responses(turn)[0] == "utter_passage"
+    assert facts(turn).startswith("可以。") and "星期一至星期六" in facts(turn)
