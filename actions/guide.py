@@ -268,7 +268,7 @@ class Guide:
             names = [b.name for b in match.bodies]
         if not asked:
             asked = ["office_hours"] if hours_cue(u) else list(OFFICE_ATTRIBUTES)
-        says, disagree = office_answer(self.offices, names, asked)
+        says, disagree = office_answer(self.offices, names, asked, u.folded if u.yes_no else "")
         if disagree:
             items = items_of(self.backend, disagree)
             if len(items) > 1:

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import render
-from .verdicts import verdict
+from .hours import hours_verdict
+from .verdicts import Ask, verdict
 
 # attribute → (response name, the record keys it needs, what to call it when missing)
 ATTRIBUTES: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -115,11 +116,13 @@ OFFICE_LABELS = {"location": "办理地点", "office_hours": "办理时间", "ph
 MAX_BODIES = 3
 
 
-def office_answer(offices, names: list[str], asked: list[str]) -> tuple[list[Answer], list[str] | None]:
+def office_answer(offices, names: list[str], asked: list[str], question: str = "") -> tuple[list[Answer], list[str] | None]:
     """What the records of the named bodies say of their address, hours or phones.
 
     Returns the answers and, when one body's records disagree on what is asked (each counter its
-    own address), that body's 实施编码 so that the caller can ask which item is meant.
+    own address), that body's 实施编码 so that the caller can ask which item is meant. A
+    ``question`` about a day or a time (中午休息吗) is answered yes or no first when one body's
+    hours settle it (:mod:`index.hours`).
     """
     answers: list[Answer] = []
     for name in names[:MAX_BODIES]:
@@ -135,6 +138,10 @@ def office_answer(offices, names: list[str], asked: list[str]) -> tuple[list[Ans
                 continue
             if len(values) > 1 and len(names) == 1 and attribute != "phone":
                 return [], list(body.codes)
+            if attribute == "office_hours" and len(values) == 1:
+                said = hours_verdict(values[0], question) if question else None
+                if said is not None:
+                    lines.append(YES_NO_WORDS[Ask.of(question).form][0 if said else 1])
             lines.append(f"{label}：{values[0]}" + ("" if len(values) == 1 else f"（另有：{'；'.join(values[1:3])}）"))
         source = f"（来源：{body.name}的{len(body.codes)}条事项标准，如 实施编码 {body.codes[0]}）"
         answers.append(Answer("utter_office", {"office": body.name, "facts": "\n".join(lines), "source": source}))

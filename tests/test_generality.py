@@ -137,6 +137,8 @@ def test_a_follow_up_after_an_office_is_about_that_office(guide):
     assert responses(first) == ["utter_office"] and first.state.office
     turn = guide.ask("中午休息吗", None, first.state)
     assert responses(turn) == ["utter_office"] and "12:00" in facts(turn)
+    # the hours settle it: yes, it rests at noon, then the hours as the record states them
+    assert facts(turn).startswith("是的。")
 
 
 def test_an_office_word_that_also_names_items_is_an_item_question(guide):
