@@ -87,9 +87,10 @@ class Guide:
         state = replace(state)  # a turn never changes the caller's state
         u = self.understand(text)
         attributes = merge_attributes(attribute, u.attributes)
-        if state.options and state.options[0]["kind"] == "item":
+        if state.options:
             picked = self._pick_option(u.search_text, None, state.options)
-            if picked is not None:
+            # a place offered (狮山 of 佛山市南海区狮山镇) is taken unless another item comes with it
+            if picked is not None and (picked["kind"] == "item" or not has_item_words(self._regions_in(text, state)[1], self.searcher)):
                 # taken here, not through choose(): choose reads the raw text and, finding no
                 # option in it, would ask again (a loop without end)
                 return self._take_option(picked, state, attributes or pending(state))
@@ -107,6 +108,8 @@ class Guide:
         if result.query.empty:
             if state.item_key:
                 return self._answer_item(state.item_key, attributes or pending(state), state, u)
+            if result.region is not None and state.options and state.options[0]["kind"] == "item":
+                return self._items_done_in(state, attributes or pending(state))
             state.pending_attribute = joined(attributes)
             state.pending_detail = detail_of(u)
             return Turn([Say("utter_ask_item")], state)
@@ -168,6 +171,9 @@ class Guide:
         if (state.item_key or state.office) and has_item_words(rest, self.searcher) or self.offices.find(rest):
             # 那顺德的驾驶证补领呢 / 南海车管所呢: a region and another item or office at once
             return self.ask(text, first(state.pending_attribute) or state.last_attribute, state)
+        if not state.item_key and state.options and state.options[0]["kind"] == "item":
+            state.region = found[0].full_name
+            return self._items_done_in(state, pending(state))
         state.region, state.item_code, state.options = found[0].full_name, None, None
         if state.office and not state.item_key:
             return self.ask(text, state.last_attribute, state)
@@ -286,6 +292,25 @@ class Guide:
             state.region = result.region.full_name
             state.item_code = None  # the place changed: pick the implementation again
         return state
+
+    def _items_done_in(self, state: State, attributes: list[str | None]) -> Turn:
+        """护照怎么办理？→ which item? → 三水区: of the items offered, those done in the place; one
+        is answered, several are offered again."""
+        place = regions.resolve(state.region)
+        depth = {}  # how close to the place an option's nearest implementation is (区 over 省)
+        for option in state.options:
+            serving, within = split_by_region(self.backend.implementations(option["value"]), place) if place else ([], [])
+            if serving or within:
+                nearest = regions.resolve(serving[0][1]) if serving else place
+                depth[option["value"]] = len(regions.chain_codes(nearest)) if nearest else 0
+        done = [o for o in state.options if depth.get(o["value"]) == max(depth.values(), default=None)]
+        if len(done) == 1:
+            state.options = None
+            return self._answer_item(done[0]["value"], attributes, state)
+        state.options = done or state.options
+        state.pending_attribute = joined(attributes)
+        buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(state.options, 1)]
+        return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
 
     def _not_found(self, state: State) -> Turn:
         state.misses += 1

@@ -366,3 +366,25 @@ def test_a_question_about_a_day_is_answered_from_the_hours_with_yes_or_no(guide)
     turn = guide.ask("南海车管业务大厅星期六能办新车上牌吗？", "office_hours", State())
     assert responses(turn)[0] == "utter_passage"
     assert facts(turn).startswith("可以。") and "星期一至星期六" in facts(turn)
+
+
+# -- a place given while options are open -----------------------------------------------------------
+
+
+def test_a_place_given_after_which_item_keeps_the_items_done_nearest_there(with_neighbours):
+    g = with_neighbours
+    passport = g.searcher.search("普通护照签发").groups[0]
+    provincial = g.searcher.search("省侨务办公室咨询服务").groups[0]  # done by the province only
+    options = [{"kind": "item", "value": key, "title": name}
+               for key, name in ((passport.item_key, passport.name), (provincial.item_key, provincial.name))]
+    for turn in (g.inform_region("三水区", State(options=options, pending_attribute="location")),
+                 g.ask("三水区", None, State(options=options, pending_attribute="location"))):
+        assert turn.state.item_key == passport.item_key
+        assert responses(turn) == ["utter_location"] and "三水" in turn.state.region
+
+
+def test_a_place_offered_is_taken_from_a_reply_read_as_a_question(guide):
+    first = guide.ask("居住证签注要带什么资料", "materials", State())
+    assert responses(first)[-1] == "utter_ask_region"
+    turn = guide.ask("狮山", None, first.state)   # 狮山 of 南海 (offered), not 狮山街道 of 珠海
+    assert "南海区狮山镇" in turn.state.region and responses(turn)[-1] == "utter_materials"
