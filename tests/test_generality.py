@@ -388,3 +388,11 @@ def test_a_place_offered_is_taken_from_a_reply_read_as_a_question(guide):
     assert responses(first)[-1] == "utter_ask_region"
     turn = guide.ask("狮山", None, first.state)   # 狮山 of 南海 (offered), not 狮山街道 of 珠海
     assert "南海区狮山镇" in turn.state.region and responses(turn)[-1] == "utter_materials"
+
+
+def test_a_negated_fact_of_the_case_is_kept_and_a_correction_is_not(guide):
+    # 不是X，是Y names what is not meant; 我不是当事人，能…吗 says who is asking, which the clause
+    # that answers it (非火灾当事人提出复核申请的) needs
+    assert "当事人" in guide.understand("我不是当事人，能申请复核吗").search_text
+    corrected = guide.understand("不是结婚，是离婚，要多久？").search_text
+    assert "结婚" not in corrected and "离婚" in corrected
