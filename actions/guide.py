@@ -35,7 +35,9 @@ from .reading import (
     ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, detail_of, divisions, has_item_words, hours_cue, items_of,
     merge_attributes, names_text, parse_detail, short_region, split_by_region,
 )
-from .state import Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, pending
+from .state import (
+    Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, option_buttons, pending,
+)
 
 MAX_REGION_BUTTONS = 8
 
@@ -108,8 +110,11 @@ class Guide:
         if result.query.empty:
             if state.item_key:
                 return self._answer_item(state.item_key, attributes or pending(state), state, u)
-            if result.region is not None and state.options and state.options[0]["kind"] == "item":
-                return self._items_done_in(state, attributes or pending(state))
+            if self._which_item_open(state):
+                if result.region is not None:
+                    return self._items_done_in(state, attributes or pending(state))
+                state.pending_attribute = joined(attributes) or state.pending_attribute
+                return self._ask_which_item(state)
             state.pending_attribute = joined(attributes)
             state.pending_detail = detail_of(u)
             return Turn([Say("utter_ask_item")], state)
@@ -122,6 +127,9 @@ class Guide:
                 # The NLU is sure this asks about an attribute (几天批？/ 工作人员态度很差，怎么投诉？)
                 # and no other item is named: it is about the item in context.
                 return self._answer_item(state.item_key, attributes, state, u)
+            if self._which_item_open(state):
+                state.pending_attribute = joined(attributes) or state.pending_attribute
+                return self._ask_which_item(state)  # 要交什么？ while which item is open: asked again
             return self._not_found(state)
         if state.item_key and self.contenders.is_ambiguous(groups, result.query):
             contextual = self.contenders.in_context(u.search_text, state)
@@ -236,6 +244,8 @@ class Guide:
         except BackendUnavailable:
             return Turn([Say("utter_service_unavailable")], state)
         known_item = result.groups and self.contenders.has_evidence(result.groups[0], result.query)
+        if not known_item and self._which_item_open(state):
+            return self._ask_which_item(state)  # 要交什么？ taken for chatter while which item is open
         if known_item and out_of_scope:
             known_item = self.contenders.name_share(u, result.groups[0], synonyms=False) >= NAMED_SHARE
         follow_up = state.item_key and (result.query.empty and result.attributes or self.contenders.about_current(u, state))
@@ -280,8 +290,7 @@ class Guide:
             if len(items) > 1:
                 state.options = [{"kind": "item", "value": key, "title": name} for key, name in items[:MAX_OPTIONS]]
                 state.pending_attribute = joined(asked)
-                buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(state.options, 1)]
-                return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
+                return self._ask_which_item(state)
         state.office, state.item_key, state.item_code, state.misses = names[0], None, None, 0
         state.last_attribute = asked[0]
         return Turn([Say(say.response, say.values) for say in says], state)
@@ -309,8 +318,15 @@ class Guide:
             return self._answer_item(done[0]["value"], attributes, state)
         state.options = done or state.options
         state.pending_attribute = joined(attributes)
-        buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(state.options, 1)]
-        return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
+        return self._ask_which_item(state)
+
+    @staticmethod
+    def _which_item_open(state: State) -> bool:
+        return bool(state.options) and state.options[0]["kind"] == "item" and not state.item_key
+
+    @staticmethod
+    def _ask_which_item(state: State) -> Turn:
+        return Turn([Say("utter_ask_which_item", buttons=option_buttons(state.options))], state)
 
     def _not_found(self, state: State) -> Turn:
         state.misses += 1
@@ -323,8 +339,7 @@ class Guide:
         # near-duplicates below a clear gap are noise, not options
         keep = [o for o, g in zip(options, groups) if g.score >= AMBIGUOUS_RATIO * groups[0].score] or options[:2]
         state.options = keep
-        buttons = [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(keep, 1)]
-        return Turn([Say("utter_ask_which_item", buttons=buttons)], state)
+        return self._ask_which_item(state)
 
     def _ask_item_fresh(self, state: State) -> Turn:
         state.item_key, state.item_code = None, None
@@ -375,10 +390,7 @@ class Guide:
                 {"kind": "region", "value": code, "region": region_text, "title": short_region(region_text)}
                 for code, region_text in impls
             ]
-        buttons = [
-            {"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'}
-            for n, o in enumerate(state.options[: MAX_REGION_BUTTONS * 3], 1)
-        ]
+        buttons = option_buttons(state.options[: MAX_REGION_BUTTONS * 3])
         says = []
         if missing_in:
             says.append(Say("utter_not_in_region", {"item": name, "region": short_region(missing_in)}))

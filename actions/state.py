@@ -59,6 +59,11 @@ class Turn:
 
 
 
+def option_buttons(options: list[dict]) -> list[dict]:
+    """One button an offered option, its number as the payload (第二个 and 2 pick the same)."""
+    return [{"title": o["title"], "payload": f'/choose_option{{"option":"{n}"}}'} for n, o in enumerate(options, 1)]
+
+
 def consent_buttons() -> list[dict]:
     return [{"title": "同意，开始填写", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
 

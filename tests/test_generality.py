@@ -396,3 +396,13 @@ def test_a_negated_fact_of_the_case_is_kept_and_a_correction_is_not(guide):
     assert "当事人" in guide.understand("我不是当事人，能申请复核吗").search_text
     corrected = guide.understand("不是结婚，是离婚，要多久？").search_text
     assert "结婚" not in corrected and "离婚" in corrected
+
+
+def test_a_question_without_an_item_while_which_item_is_open_asks_it_again(guide):
+    divorce = guide.searcher.search("内地居民离婚登记").groups[0]
+    marriage = guide.searcher.search("内地居民结婚登记").groups[0]
+    options = [{"kind": "item", "value": g.item_key, "title": g.name} for g in (marriage, divorce)]
+    for turn in (guide.ask("要交什么？", "materials", State(options=options)),
+                 guide.fallback("要交什么？", State(options=options), out_of_scope=True)):
+        assert responses(turn) == ["utter_ask_which_item"] and turn.state.options == options
+        assert [b["title"] for b in turn.says[0].buttons] == [marriage.name, divorce.name]
