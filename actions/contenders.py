@@ -40,11 +40,13 @@ class Contenders:
         self.backend = searcher.backend
 
     def about_current(self, u: Understanding, state: State) -> bool:
-        """Whether a turn's words all belong to the current item: a follow-up, not a new item.
+        """Whether a turn is a follow-up on the current item rather than about a new one.
 
-        有效期多久 after 临时身份证 (the record says 有效期三个月) stays; 驾驶证换证 does not (驾驶证
-        is not in the 临时身份证 record). A question whose detail a passage of the record answers
-        (新证能寄到家里吗) stays too.
+        It stays when its words are all in the current record (有效期多久 after 临时身份证), when
+        it has no words of its own (电话多少？), when the item the search finds is only touched by
+        a word (:meth:`names_other`: 他们办公地址在哪 is no 省侨务办公室咨询服务), or when a passage
+        of the record answers it (新证能寄到家里吗). It moves when it names another item (驾驶证换证
+        after 身份证) or says the item was wrong (不对，我要问的是…).
         """
         if not state.item_key or CORRECTION_WORDS.match(u.folded.lstrip("，,。 嗯啊呀喂")):
             return False  # 不对，我要问的是离婚登记: said to be another item, whatever the NLU read
