@@ -17,12 +17,14 @@ everyday names than it found on the development sets.
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from typing import Iterable
 
 from .analysis import dictionary_has, plain_words
 
 MAX_READINGS = 3
+_CHINESE = re.compile(r"[\u3400-\u9fff]+")
 # Kept as the last character of a short form: the kind of body (农科院, 水稻所, 民宗委), not
 # any word's end (消息 is no short form of 消费品召回信息)
 KIND_ENDINGS = frozenset("所院局委会办厅站队处室馆校")
@@ -97,3 +99,21 @@ class ShortForms:
         found.discard(short)
         found = {f for f in found if len(f) > len(short)}
         return sorted(found) if len(found) <= MAX_READINGS else []
+
+    def long_forms(self, tokens: list[str], vocabulary, known, stop) -> list[str]:
+        """The phrases a text's short forms stand for: runs of one to three of its ``tokens``, and
+        the stretches of a token no dictionary knows (做安评), that the records do not use as they
+        are (``vocabulary``); ``known`` is the tokenizer's dictionary."""
+        spans: set[str] = set()
+        for start, token in enumerate(tokens):
+            for size in (1, 2, 3):
+                run = tokens[start : start + size]
+                if len(run) == size:
+                    spans.add("".join(run))
+            if len(token) >= 3 and token not in vocabulary and not known.get(token):
+                spans.update(token[i:j] for i in range(len(token)) for j in range(i + 2, len(token) + 1))
+        found: set[str] = set()
+        for span in spans:
+            if 2 <= len(span) <= 6 and span not in vocabulary and _CHINESE.fullmatch(span) and span[0] not in stop:
+                found.update(self.expand(span))
+        return sorted(found)

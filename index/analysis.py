@@ -506,27 +506,9 @@ class Analyzer:
         return ShortForms(self.lexicon)
 
     def _long_forms(self, text: str) -> list[str]:
-        """The records' phrases that the text's short forms stand for (安评 → 安全评价): runs of
-        one to three words, and the stretches of a word no dictionary knows (做安评), that the
-        records do not use as they are."""
-        vocabulary, freq = self.vocabulary, self._jieba.FREQ
+        """The records' phrases that the text's short forms stand for (安评 → 安全评价)."""
         tokens = [t for t in self._jieba.cut(text) if t.strip()]
-        spans: set[str] = set()
-        for start in range(len(tokens)):
-            for size in (1, 2, 3):
-                run = tokens[start : start + size]
-                if len(run) == size:
-                    spans.add("".join(run))
-            token = tokens[start]
-            if len(token) >= 3 and token not in vocabulary and not freq.get(token):
-                spans.update(token[i:j] for i in range(len(token)) for j in range(i + 2, len(token) + 1))
-        found: set[str] = set()
-        for span in spans:
-            if len(span) > 2 and freq.get(span):
-                continue  # a word of its own (新品种), not a short form
-            if 2 <= len(span) <= 6 and span not in vocabulary and not _NON_TEXT.search(span) and span[0] not in self._stop:
-                found.update(self._short_forms.expand(span))
-        return sorted(found)
+        return self._short_forms.long_forms(tokens, self.vocabulary, self._jieba.FREQ, self._stop)
 
     def _corrections(self, text: str) -> list[tuple[str, float]]:
         """Dictionary words one typo or one homophone away from a stretch of the text."""
