@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from .analysis import AnalyzedQuery, Analyzer, fold_dialect, normalize
 
 # 不是开公司，是开个体户: the negated clause names what is NOT meant; only the rest is searched.
-# Only when what is meant follows (是…, 我问的是…): 我不是当事人，能申请复核吗 states a fact of
-# the case, which the passage answer needs.
+# Only when what is meant follows (是…, 我问的是…) or as an aside in brackets: 我不是当事人，能申请
+# 复核吗 states a fact of the case, which the passage answer needs.
 NEGATED_CLAUSE = re.compile(
     r"(?:不是|并非|而不是)[^，,。；;！!？?]{1,20}[，,；;]\s*(?=(?:而是|是|我[^，,。；;]{0,4}是|要的是|应该是))"
+    r"|[（(]\s*(?:不是|并非)[^（()）]{1,20}[）)]"  # an aside: 无线电台（不是基站）
 )
 CORRECTION_WORDS = re.compile(
     r"不是这个|不是这样|不是|不对|搞错了|弄错了|讲错了|说错了|讲错|说错|我说的是|我问的是|我要的是|我是问|应该是|是指|其实是|我是"

@@ -396,6 +396,8 @@ def test_a_negated_fact_of_the_case_is_kept_and_a_correction_is_not(guide):
     assert "当事人" in guide.understand("我不是当事人，能申请复核吗").search_text
     corrected = guide.understand("不是结婚，是离婚，要多久？").search_text
     assert "结婚" not in corrected and "离婚" in corrected
+    aside = guide.understand("我们单位设的无线电台（不是基站）执照弄丢了").search_text
+    assert "基站" not in aside and "无线电台" in aside
 
 
 def test_a_question_without_an_item_while_which_item_is_open_asks_it_again(guide):
