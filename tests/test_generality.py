@@ -408,3 +408,12 @@ def test_a_question_without_an_item_while_which_item_is_open_asks_it_again(guide
                  guide.fallback("要交什么？", State(options=options), out_of_scope=True)):
         assert responses(turn) == ["utter_ask_which_item"] and turn.state.options == options
         assert [b["title"] for b in turn.says[0].buttons] == [marriage.name, divorce.name]
+
+
+@pytest.mark.parametrize("question", ["在广州换地方驾驶证要交什么证件", "补办要提交什么", "需要哪些证件"])
+def test_ways_of_asking_for_materials_are_read_whatever_the_nlu_says(question):
+    # the text's own attribute words are answered beside the NLU's (a question of place read by
+    # the NLU still gets the materials it asks for)
+    from index.analysis import take_attributes
+
+    assert "materials" in take_attributes(question)[1]
