@@ -113,8 +113,7 @@ class Guide:
             if self._which_item_open(state):
                 if result.region is not None:
                     return self._items_done_in(state, attributes or pending(state))
-                state.pending_attribute = joined(attributes) or state.pending_attribute
-                return self._ask_which_item(state)
+                return self._ask_which_item(state, attributes)
             state.pending_attribute = joined(attributes)
             state.pending_detail = detail_of(u)
             return Turn([Say("utter_ask_item")], state)
@@ -128,8 +127,7 @@ class Guide:
                 # and no other item is named: it is about the item in context.
                 return self._answer_item(state.item_key, attributes, state, u)
             if self._which_item_open(state):
-                state.pending_attribute = joined(attributes) or state.pending_attribute
-                return self._ask_which_item(state)  # 要交什么？ while which item is open: asked again
+                return self._ask_which_item(state, attributes)  # 要交什么？ while which item is open: asked again
             return self._not_found(state)
         if state.item_key and self.contenders.is_ambiguous(groups, result.query):
             contextual = self.contenders.in_context(u.search_text, state)
@@ -179,7 +177,7 @@ class Guide:
         if (state.item_key or state.office) and has_item_words(rest, self.searcher) or self.offices.find(rest):
             # 那顺德的驾驶证补领呢 / 南海车管所呢: a region and another item or office at once
             return self.ask(text, first(state.pending_attribute) or state.last_attribute, state)
-        if not state.item_key and state.options and state.options[0]["kind"] == "item":
+        if self._which_item_open(state):
             state.region = found[0].full_name
             return self._items_done_in(state, pending(state))
         state.region, state.item_code, state.options = found[0].full_name, None, None
@@ -317,15 +315,16 @@ class Guide:
             state.options = None
             return self._answer_item(done[0]["value"], attributes, state)
         state.options = done or state.options
-        state.pending_attribute = joined(attributes)
-        return self._ask_which_item(state)
+        return self._ask_which_item(state, attributes)
 
     @staticmethod
     def _which_item_open(state: State) -> bool:
         return bool(state.options) and state.options[0]["kind"] == "item" and not state.item_key
 
     @staticmethod
-    def _ask_which_item(state: State) -> Turn:
+    def _ask_which_item(state: State, attributes: list[str | None] = ()) -> Turn:
+        """Offer the state's options; the attributes asked meanwhile wait for the choice."""
+        state.pending_attribute = joined(list(attributes)) or state.pending_attribute
         return Turn([Say("utter_ask_which_item", buttons=option_buttons(state.options))], state)
 
     def _not_found(self, state: State) -> Turn:
