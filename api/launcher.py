@@ -2,8 +2,10 @@
 
     python -m api.launcher          # what `make run` runs; PORT (default 8000), GUIDE_DATA_DIR
 
-Rasa (REST channel) and the action server listen on loopback only; citizens reach the API,
-which forwards chat turns to Rasa. Each child's output goes to ``var/log/<name>.log``. Ctrl-C or
+Rasa (REST channel, GUIDE_RASA_PORT, default 5005) listens on loopback only, with the custom
+actions inside it (GUIDE_ACTIONS_MODULE=actions; empty: a separate action server on
+GUIDE_ACTIONS_PORT, default 5055); citizens reach the API, which forwards chat turns to Rasa.
+A port already taken by another program stops the start with a message. Each child's output goes to ``var/log/<name>.log``. Ctrl-C or
 SIGTERM stops all of them.
 """
 
@@ -13,22 +15,26 @@ import signal
 import sys
 import time
 
-from .processes import ServiceFailed, Services, api_server, rasa_actions, rasa_server, warm_up
+from .processes import ServiceFailed, Services, Stack, warm_up
 from .settings import ApiSettings
 
 
 def main() -> int:
     settings = ApiSettings()
-    services = Services()
+    stack = Stack(api_port=settings.port, rasa_port=settings.rasa_port, actions_port=settings.actions_port,
+                  actions_module=settings.actions_module, host=settings.host)
+    services = Services(stack.env)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print("starting the action server and Rasa (Rasa loads its model in about 20 s) …", flush=True)
-        services.start_all(rasa_actions(), rasa_server(), api_server(settings.host, settings.port))
+        where = "inside Rasa" if stack.actions_module else f"in the action server on :{stack.actions_port}"
+        print(f"starting Rasa on :{stack.rasa_port} (actions {where}) and the API …", flush=True)
+        started = time.monotonic()
+        services.start_all(*stack.services())
         # "ready" only once an item question is answered
-        warm_up(f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::', '') else settings.host}:{settings.port}")
+        warm_up(stack.api_url)
         base = f"http://{settings.host}:{settings.port}"
         print(
-            f"ready (logs in var/log/):\n"
+            f"ready in {time.monotonic() - started:.1f} s (logs in var/log/):\n"
             f"  web chat       {base}/\n"
             f"  kiosk          {base}/kiosk\n"
             f"  agent console  {base}/agent   token: {settings.secret('agent_token')}\n"

@@ -27,7 +27,7 @@ from .conversation import Conversations
 from .drafts import Drafts
 from .outbox import load_sender
 from .ratelimit import RateLimiter
-from .routers import admin, agent, apply, chat, feedback, items, pages, wechat
+from .routers import admin, agent, apply, chat, feedback, health, items, pages, wechat
 from .settings import ApiSettings
 from .store import Store
 
@@ -52,7 +52,7 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.drafts = Drafts(store, api_settings.secret("secret_key"), api_settings.draft_ttl_hours)
         app.state.drafts.purge()
         app.state.sender = load_sender(api_settings.sender, store)
-        app.state.rasa = httpx.AsyncClient(base_url=api_settings.rasa_url, timeout=api_settings.rasa_timeout)
+        app.state.rasa = httpx.AsyncClient(base_url=api_settings.resolved_rasa_url(), timeout=api_settings.rasa_timeout)
         limiter = RateLimiter(api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
         app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts, limiter)
         # Build or load the search index before the first request, not during it. A search
@@ -72,7 +72,7 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
             backend.close()
 
     app = FastAPI(title="广东政务服务办事指南助手", version="0.1.0", lifespan=lifespan)
-    for module in (items, chat, wechat, apply, feedback, agent, admin, pages):
+    for module in (health, items, chat, wechat, apply, feedback, agent, admin, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -94,9 +94,5 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         # Any route that reads the index while it is down: a clear 503, never a 500.
         logger.warning("search backend unavailable: %s", exc)
         return JSONResponse({"detail": "检索服务暂时不可用，请稍后再试"}, status_code=503, headers={"Retry-After": "5"})
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict:
-        return {"status": "ok"}
 
     return app

@@ -1,9 +1,10 @@
 """Start the assistant's services as child processes and wait until they answer.
 
-    >>> from api.processes import Services, rasa_actions
-    >>> with Services() as services:
-    ...     services.start(*rasa_actions())
-    ...     ...                                   # the action server answers on :5055
+    >>> from api.processes import Services, Stack
+    >>> stack = Stack.on_free_ports()
+    >>> with Services(stack.env) as services:
+    ...     services.start_all(*stack.services())   # Rasa (with the actions inside) and the API
+    ...     ...                                      # the API answers on stack.api_url
 
 Used by the launcher (``make run``), the story tests and the dialogue evaluation. Each child's
 output goes to ``var/log/<name>.log``; leaving the block stops every child.
@@ -13,28 +14,46 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-ACTION_URL = "http://127.0.0.1:5055/webhook"
 
 
 WARM_UP_QUESTION = "居住证要带什么材料"
 
 
-def warm_up(api_url: str, seconds: float = 180.0) -> float:
-    """Ask one item question until the whole stack answers it; the seconds it took.
+def wait_ready(api_url: str, seconds: float = 180.0) -> dict:
+    """Poll the API's /readyz until it says ready; its checks. Raises :class:`ServiceFailed`."""
+    deadline = time.monotonic() + seconds
+    checks: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{api_url}/readyz", timeout=5) as response:
+                return json.loads(response.read())["checks"]
+        except urllib.error.HTTPError as exc:  # 503 while something is still loading
+            checks = json.loads(exc.read() or b"{}").get("checks", {})
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise ServiceFailed(f"the stack was not ready within {seconds:.0f} s: {checks}; see var/log/")
 
-    The action server opens the index, the offices and the vectors on its first action; a
-    question asked meanwhile waits longer than the API waits for Rasa and gets the search
-    fallback. Ready means answered, so the launcher and the checks ask first.
+
+def warm_up(api_url: str, seconds: float = 180.0) -> float:
+    """Wait for /readyz, then ask one item question until it is answered; the seconds it took.
+
+    Ready means answered: the launcher prints "ready" and the checks start only after this.
     """
     started = time.monotonic()
+    wait_ready(api_url, seconds)
     body = json.dumps({"sender": "warm-up", "message": WARM_UP_QUESTION}).encode()
     while time.monotonic() - started < seconds:
         request = urllib.request.Request(f"{api_url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
@@ -45,7 +64,7 @@ def warm_up(api_url: str, seconds: float = 180.0) -> float:
             replies = []
         if replies and all((r.get("custom") or {}).get("response") != "search_fallback" for r in replies):
             return time.monotonic() - started
-        time.sleep(1.0)
+        time.sleep(0.2)
     raise ServiceFailed(f"the stack did not answer an item question within {seconds:.0f} s; see var/log/")
 
 
@@ -53,36 +72,125 @@ class ServiceFailed(RuntimeError):
     pass
 
 
-def rasa_actions(port: int = 5055) -> tuple[str, list[str], str, float]:
-    return ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(port)],
-            f"http://127.0.0.1:{port}/health", 120)
+class Service(NamedTuple):
+    """One child process: its command, the URL that answers 200 once it serves, and its port."""
+
+    name: str
+    args: list[str]
+    health: str
+    seconds: float
+    port: int | None = None
+    host: str = "127.0.0.1"
+    setting: str = ""  # the variable that moves it to another port, for the error message
 
 
-def rasa_server(port: int = 5005, model: str = "models") -> tuple[str, list[str], str, float]:
-    # bot.serve is `rasa` with bot/speedups.py applied (the per-action schema check built once).
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (the kernel's choice), for checks and benches."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program holds ``port``: we must not start beside it, nor talk to it."""
+    bind_host = "" if host in ("0.0.0.0", "::") else host
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        # as the servers bind: connections of a stopped server in TIME_WAIT do not count, a
+        # listener does
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((bind_host, port))
+        except OSError:
+            return True
+    return False
+
+
+def rasa_actions(port: int = 5055) -> Service:
+    return Service("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(port)],
+                   f"http://127.0.0.1:{port}/health", 120, port, "0.0.0.0", "GUIDE_ACTIONS_PORT")
+
+
+def rasa_server(port: int = 5005, model: str = "models") -> Service:
+    # bot.serve is `rasa` with bot/speedups.py and bot/inprocess.py applied.
     args = [
         sys.executable, "-m", "bot.serve", "run", "-m", model, "--enable-api", "-i", "127.0.0.1", "-p", str(port),
         "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
     ]
-    return "rasa", args, f"http://127.0.0.1:{port}/status", 300
+    return Service("rasa", args, f"http://127.0.0.1:{port}/status", 300, port, "127.0.0.1", "GUIDE_RASA_PORT")
 
 
-def api_server(host: str, port: int) -> tuple[str, list[str], str, float]:
+def api_server(host: str, port: int) -> Service:
     # --ws none: Rasa pins an old websockets that uvicorn's websocket support cannot import; no
     # page here uses websockets.
     args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--ws", "none", "--host", host, "--port", str(port)]
-    return "api", args, f"http://{host}:{port}/healthz", 120
+    return Service("api", args, f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/healthz",
+                   120, port, host, "PORT")
+
+
+@dataclass
+class Stack:
+    """Where the whole stack listens, and whether the actions run inside Rasa.
+
+    >>> stack = Stack.on_free_ports()                  # checks and benches: never 5005/5055
+    >>> with Services(stack.env) as services:
+    ...     services.start_all(*stack.services())
+    """
+
+    api_port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    # "actions": run in the Rasa process (bot/inprocess.py); "": the separate action server.
+    actions_module: str = "actions"
+    host: str = "127.0.0.1"
+    model: str = "models"
+
+    @classmethod
+    def on_free_ports(cls, **options) -> "Stack":
+        return cls(api_port=free_port(), rasa_port=free_port(), actions_port=free_port(), **options)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '::', '') else self.host}:{self.api_port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "GUIDE_API_RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "GUIDE_ACTIONS_MODULE": self.actions_module,
+        }
+
+    def rasa(self) -> Service:
+        return rasa_server(self.rasa_port, self.model)
+
+    def actions(self) -> Service:
+        return rasa_actions(self.actions_port)
+
+    def api(self) -> Service:
+        return api_server(self.host, self.api_port)
+
+    def services(self) -> list[Service]:
+        return ([] if self.actions_module else [self.actions()]) + [self.rasa(), self.api()]
 
 
 class Services:
     def __init__(self, env: dict[str, str] | None = None):
-        self.env = {**os.environ, "ACTION_ENDPOINT_URL": os.environ.get("ACTION_ENDPOINT_URL", ACTION_URL), **(env or {})}
+        # the default stack's settings, unless the environment or the caller says otherwise
+        self.env = {**Stack().env, **os.environ, **(env or {})}
         self.children: list[tuple[str, subprocess.Popen]] = []
         self._pending: list[tuple[str, subprocess.Popen, str, float]] = []
         self.logs = ROOT / "var" / "log"
 
-    def start(self, name: str, args: list[str], health: str, seconds: float, *, wait: bool = True) -> subprocess.Popen:
-        """Start one service; with ``wait=False`` return at once (see :meth:`wait_all`)."""
+    def start(self, service: Service, *, wait: bool = True) -> subprocess.Popen:
+        """Start one service; with ``wait=False`` return at once (see :meth:`wait_all`).
+
+        A port already taken fails the start: the health check would otherwise be answered by
+        whatever holds it, and turns would go to someone else's server.
+        """
+        name, args, health, seconds = service.name, service.args, service.health, service.seconds
+        if service.port and port_taken(service.host, service.port):
+            hint = f" (set {service.setting} to use another)" if service.setting else ""
+            raise ServiceFailed(f"{name} cannot start: port {service.port} is taken by another program{hint}")
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")
         proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -92,10 +200,10 @@ class Services:
             self.wait_all()
         return proc
 
-    def start_all(self, *services: tuple[str, list[str], str, float]) -> None:
+    def start_all(self, *services: Service) -> None:
         """Start services side by side (they load independently) and wait until all answer."""
         for service in services:
-            self.start(*service, wait=False)
+            self.start(service, wait=False)
         self.wait_all()
 
     def wait_all(self) -> None:
@@ -117,15 +225,19 @@ class Services:
             time.sleep(0.5)
         raise ServiceFailed(f"{name} did not answer {url} within {seconds:.0f} s; see var/log/{name}.log")
 
-    def restart(self, name: str, args: list[str], health: str, seconds: float) -> None:
-        """Stop one service (as a crash would: SIGKILL) and start it again."""
+    def kill(self, name: str) -> None:
+        """Stop one service as a crash would (SIGKILL)."""
         for index, (child, proc) in enumerate(self.children):
             if child == name:
                 proc.kill()
                 proc.wait()
                 del self.children[index]
                 break
-        self.start(name, args, health, seconds)
+
+    def restart(self, service: Service) -> None:
+        """Stop one service as a crash would and start it again."""
+        self.kill(service.name)
+        self.start(service)
 
     def first_exited(self) -> str | None:
         return next((name for name, proc in self.children if proc.poll() is not None), None)

@@ -37,8 +37,17 @@ class ApiSettings(BaseSettings):
     # Public base URL used in links sent out of the page (SMS, WeChat, QR codes); empty: the
     # request's own base URL.
     public_url: str = ""
-    # Rasa's REST channel, on loopback (started by api.launcher).
-    rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's REST channel, on loopback (started by api.launcher); empty: 127.0.0.1 on rasa_port.
+    rasa_url: str = ""
+    # Ports of what the launcher starts beside the API; a port taken by another program fails
+    # the start (api/processes.py).
+    rasa_port: int = Field(5005, validation_alias=AliasChoices("GUIDE_RASA_PORT", "GUIDE_API_RASA_PORT"))
+    actions_port: int = Field(5055, validation_alias=AliasChoices("GUIDE_ACTIONS_PORT", "GUIDE_API_ACTIONS_PORT"))
+    # "actions": the custom actions run inside the Rasa process (bot/inprocess.py); empty: the
+    # separate action server on actions_port, as in production (deploy/compose.yml).
+    actions_module: str = Field("actions", validation_alias=AliasChoices("GUIDE_ACTIONS_MODULE", "GUIDE_API_ACTIONS_MODULE"))
+    # Where Rasa calls the action server (bot/endpoints.yml); /readyz asks its /health.
+    action_endpoint_url: str = Field("http://127.0.0.1:5055/webhook", validation_alias=AliasChoices("ACTION_ENDPOINT_URL", "GUIDE_API_ACTION_ENDPOINT_URL"))
     rasa_timeout: float = 10.0
     # Conversations, drafts, feedback, the hand-off queue: SQLite under GUIDE_DATA_DIR by
     # default; postgresql://user:pass@host/db in production.
@@ -69,6 +78,9 @@ class ApiSettings(BaseSettings):
     rate_limit_burst: int = 10
     # The SMS / WeChat gateway for messages to citizens, as module:Class; empty: record only.
     sender: str = ""
+
+    def resolved_rasa_url(self) -> str:
+        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from api.processes import ROOT, Services, api_server, rasa_actions, rasa_server
+from api.processes import ROOT, Services, Stack
 from index.backends.embedded import EmbeddedBackend
 from index.bench import percentile
 from index.corpus.generate import generate, write_jsonl
@@ -84,7 +84,7 @@ async def _play(url: str, conversations: list[list[str]], concurrency: int, turn
     return latencies, wall, errors
 
 
-def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns: int, port: int) -> list[dict]:
+def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="guide-bench-") as tmp:
         items = Path(tmp) / "items.jsonl"
@@ -98,18 +98,17 @@ def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns:
         backend.apply(iter_accepted(batch), replace=True)
         backend.close()
         build_s = time.perf_counter() - t0
-        env = {"GUIDE_DATA_DIR": str(data), "GUIDE_API_RASA_URL": f"http://127.0.0.1:{port + 1}",
-               "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port + 2}/webhook"}
-        with Services(env) as services:
+        stack = Stack.on_free_ports()
+        with Services({**stack.env, "GUIDE_DATA_DIR": str(data)}) as services:
             t0 = time.perf_counter()
-            services.start_all(rasa_actions(port + 2), rasa_server(port + 1), api_server("127.0.0.1", port))
-            first = httpx.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+            services.start_all(*stack.services())
+            first = httpx.post(f"{stack.api_url}/webhooks/rest/webhook",
                                json={"sender": "cold", "message": "我想办居住证要带什么材料"}, timeout=120)
             cold_s = time.perf_counter() - t0
             assert first.status_code == 200 and first.json(), first.text
             for concurrency in levels:
                 latencies, wall, errors = asyncio.run(
-                    _play(f"http://127.0.0.1:{port}", conversations, concurrency, turns)
+                    _play(stack.api_url, conversations, concurrency, turns)
                 )
                 rows.append({
                     "items": n, "concurrency": concurrency, "turns": len(latencies), "errors": errors,
@@ -142,14 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,10,50")
     parser.add_argument("--turns", type=int, default=400, help="turns per concurrency level")
     parser.add_argument("--out", default="bench/results.md")
-    parser.add_argument("--port", type=int, default=8965)
     args = parser.parse_args(argv)
     conversations = [d["turns"] for d in map(json.loads, DIALOGUES.read_text("utf-8").splitlines()) if d.get("turns")]
     levels = [int(c) for c in args.concurrency.split(",")]
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"… {size:,} items", file=sys.stderr)
-        rows += bench_size(size, conversations, levels, args.turns, args.port)
+        rows += bench_size(size, conversations, levels, args.turns)
     machine = f"{platform.machine()}, 2 cores" if len(__import__("os").sched_getaffinity(0)) == 2 else platform.machine()
     text = (
         f"Stack benchmark ({time.strftime('%Y-%m-%d')}, {machine}, Python {platform.python_version()}): action server, "

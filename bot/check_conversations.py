@@ -1,12 +1,13 @@
-"""Whole conversations through the running stack: API → Rasa → action server → index, and back.
+"""Whole conversations through the running stack: API → Rasa (actions inside) → index, and back.
 
     python -m bot.check_conversations      # part of `make test`, after training; exit 1 on failure
 
-Starts the action server, Rasa and the API on loopback (as `make run` does, on other ports) over
-the index in GUIDE_DATA_DIR, then plays scripted conversations and checks, by response name and by
-what reached the store, the flows that only the whole stack shows: the application hand-off
-(consent, form, validation, draft, the apply page) and the hand-off to a person (queue, agent
-reply, back to the assistant).
+Starts Rasa and the API on free loopback ports (as `make run` does, on other ports) over the index
+in GUIDE_DATA_DIR, then plays scripted conversations and checks, by response name and by what
+reached the store, the flows that only the whole stack shows: a second start on ports in use
+refused, the application hand-off (consent, form, validation, draft, the apply page), the hand-off
+to a person (queue, agent reply, back to the assistant), Rasa killed and restarted, the production
+layout with a separate action server (killed and back), and 50 conversations of load.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import uuid
 
 import httpx
 
-from api.processes import Services, api_server, rasa_actions, rasa_server, warm_up
+from api.processes import ServiceFailed, Services, Stack, warm_up
 from api.settings import ApiSettings
-
-API_PORT = int(os.environ.get("CHECK_API_PORT", "8765"))
 
 
 class Failed(AssertionError):
@@ -100,11 +99,11 @@ def check_handoff(client: httpx.Client, agent_token: str) -> None:
     citizen.expect("那要多久", "utter_time_limit")
 
 
-def check_restart(client: httpx.Client, services: Services) -> None:
+def check_restart(client: httpx.Client, services: Services, stack: Stack) -> None:
     print("Rasa killed (-9) and restarted in the middle of a conversation:")
     citizen = Citizen(client)
     citizen.expect("我想办居住证，要带什么材料？", "utter_ask_region")
-    services.restart(*rasa_server())
+    services.restart(stack.rasa())
     # The pending question and the offered regions come back from the tracker store.
     citizen.expect("桂城", "utter_materials")
     citizen.expect("那要多久", "utter_time_limit")
@@ -136,19 +135,34 @@ def check_tracker_privacy() -> None:
     print("tracker store: no ID number or mobile in clear")
 
 
-def check_action_server_down(client: httpx.Client, services: Services) -> None:
-    print("action server killed (-9), then back:")
-    for name, proc in services.children:
-        if name == "actions":
-            proc.kill()
-            proc.wait()
+def check_action_server(client: httpx.Client, services: Services, stack: Stack) -> None:
+    """The production layout: Rasa restarted to call a separate action server, which then dies."""
+    print("a separate action server (production layout), killed (-9), then back:")
+    stack.actions_module = ""
+    services.env.update(stack.env)
+    services.start(stack.actions())
+    services.restart(stack.rasa())
     citizen = Citizen(client)
+    citizen.expect("南海区补办身份证要带什么", "utter_materials")
+    services.kill("actions")
     citizen.expect("南海区补办身份证要带什么", "search_fallback")
-    services.restart(*rasa_actions())
+    services.start(stack.actions())
     citizen.expect("南海区补办身份证要带什么", "utter_materials")
 
 
-def check_load(services: Services) -> None:
+def check_taken_port(stack: Stack) -> None:
+    """A second stack on the same ports must refuse to start, not talk to the first one."""
+    print("a second start on the ports in use:")
+    with Services(stack.env) as again:
+        try:
+            again.start_all(*stack.services())
+        except ServiceFailed as exc:
+            print(f"  ✓ refused: {exc}")
+            return
+    raise Failed("a second Rasa started on a port in use")
+
+
+def check_load(services: Services, stack: Stack) -> None:
     """50 conversations for LOAD_SECONDS (default 60) with a flooder, at the default rate limit."""
     import asyncio
 
@@ -156,10 +170,10 @@ def check_load(services: Services) -> None:
 
     for name in ("GUIDE_API_RATE_LIMIT_PER_MINUTE", "GUIDE_API_RATE_LIMIT_BURST"):
         services.env.pop(name, None)
-    services.restart(*api_server("127.0.0.1", API_PORT))
+    services.restart(stack.api())
     seconds = float(os.environ.get("LOAD_SECONDS", "60"))
     print(f"load: 50 conversations for {seconds:.0f} s, one sender flooding:")
-    result = asyncio.run(run_load(f"http://127.0.0.1:{API_PORT}", concurrency=50, seconds=seconds))
+    result = asyncio.run(run_load(stack.api_url, concurrency=50, seconds=seconds))
     print(result.table(50))
     if result.errors:
         raise Failed(f"{len(result.errors)} citizen turns failed under load, e.g. {result.errors[:3]}")
@@ -170,18 +184,20 @@ def check_load(services: Services) -> None:
 def main() -> int:
     settings = ApiSettings()
     # Scripted citizens type faster than people: a higher per-sender limit than the default.
-    with Services({"GUIDE_API_RATE_LIMIT_PER_MINUTE": "600", "GUIDE_API_RATE_LIMIT_BURST": "30"}) as services:
-        services.start_all(rasa_actions(), rasa_server(), api_server("127.0.0.1", API_PORT))
-        warm_up(f"http://127.0.0.1:{API_PORT}")
-        with httpx.Client(base_url=f"http://127.0.0.1:{API_PORT}", timeout=30) as client:
+    stack = Stack.on_free_ports()  # the actions inside Rasa, as `make run` starts them
+    with Services({**stack.env, "GUIDE_API_RATE_LIMIT_PER_MINUTE": "600", "GUIDE_API_RATE_LIMIT_BURST": "30"}) as services:
+        services.start_all(*stack.services())
+        warm_up(stack.api_url)
+        with httpx.Client(base_url=stack.api_url, timeout=30) as client:
             try:
+                check_taken_port(stack)
                 check_application(client)
                 check_tracker_privacy()
                 check_kiosk_forgets(client)
                 check_handoff(client, settings.secret("agent_token"))
-                check_restart(client, services)
-                check_action_server_down(client, services)
-                check_load(services)
+                check_restart(client, services, stack)
+                check_action_server(client, services, stack)
+                check_load(services, stack)
             except Failed as exc:
                 print(f"conversation checks: FAILED: {exc}", file=sys.stderr)
                 return 1

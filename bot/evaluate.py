@@ -40,7 +40,7 @@ from pathlib import Path
 
 import httpx
 
-from api.processes import BIN, ROOT, Services, api_server, rasa_actions, rasa_server, warm_up
+from api.processes import BIN, ROOT, Services, Stack, warm_up
 from index.backends.embedded import EmbeddedBackend
 from index.evaluate import DEFAULT_ITEMS, DEFAULT_QUERIES
 from index.evaluate import evaluate as evaluate_search
@@ -190,14 +190,13 @@ def table(rows: list[tuple[str, object, object]], notes: list[str]) -> str:
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
-def _stack_dialogues(data_dir: Path, model: str, dialogues: Path, port: int, show_failures: bool) -> dict:
-    env = {"GUIDE_DATA_DIR": str(data_dir), "GUIDE_API_RASA_URL": f"http://127.0.0.1:{port + 1}",
-           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port + 2}/webhook"}
-    with Services(env) as services:
-        services.start_all(rasa_actions(port + 2), rasa_server(port + 1, model), api_server("127.0.0.1", port))
+def _stack_dialogues(data_dir: Path, model: str, dialogues: Path, show_failures: bool) -> dict:
+    stack = Stack.on_free_ports(model=model)
+    with Services({**stack.env, "GUIDE_DATA_DIR": str(data_dir)}) as services:
+        services.start_all(*stack.services())
         # the start is measured by the bench, not here: answers are measured on a ready stack
-        warm_up(f"http://127.0.0.1:{port}")
-        return run_dialogues(f"http://127.0.0.1:{port}", dialogues, show_failures=show_failures)
+        warm_up(stack.api_url)
+        return run_dialogues(stack.api_url, dialogues, show_failures=show_failures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +209,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="skip the baseline NLU model and its stack")
     parser.add_argument("--skip-nlu", action="store_true", help="skip the NLU evaluation (and its baseline)")
     parser.add_argument("--failures", action="store_true", help="list what went wrong, on stderr")
-    parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
 
     search_out = io.StringIO()
@@ -237,9 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             backend.apply(iter_accepted(batch), replace=True)
             Searcher(backend).warm()  # as `python -m index load` does: no question waits for it
             backend.close()
-            dialogues = _stack_dialogues(Path(tmp), "models/guide.tar.gz", dialogues_path, args.port, args.failures)
+            dialogues = _stack_dialogues(Path(tmp), "models/guide.tar.gz", dialogues_path, args.failures)
             if not args.quick and not args.skip_nlu:
-                base_dialogues = _stack_dialogues(Path(tmp), baseline_model, dialogues_path, args.port, False)
+                base_dialogues = _stack_dialogues(Path(tmp), baseline_model, dialogues_path, False)
     bd = base_dialogues or {}
     rows = [
         (f"item search top-1 ({search['n']} queries)", _pct(search["top1"]), _pct(search["baseline_top1"])),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from api.processes import ROOT, Services, api_server, rasa_actions, rasa_server, warm_up
+from api.processes import ROOT, Services, Stack, warm_up
 from index.bench import percentile
 
 DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
@@ -122,15 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=2.0, help="seconds between a citizen's turns")
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--actions-server", action="store_true", help="a separate action server, not the actions inside Rasa")
     args = parser.parse_args(argv)
     if args.url:
         result = asyncio.run(run_load(args.url, concurrency=args.concurrency, seconds=args.seconds, think=args.think))
     else:
-        with Services() as services:
-            services.start_all(rasa_actions(), rasa_server(), api_server("127.0.0.1", args.port))
-            warm_up(f"http://127.0.0.1:{args.port}")
-            result = asyncio.run(run_load(f"http://127.0.0.1:{args.port}", concurrency=args.concurrency, seconds=args.seconds, think=args.think))
+        stack = Stack.on_free_ports(actions_module="" if args.actions_server else "actions")
+        with Services(stack.env) as services:
+            services.start_all(*stack.services())
+            warm_up(stack.api_url)
+            result = asyncio.run(run_load(stack.api_url, concurrency=args.concurrency, seconds=args.seconds, think=args.think))
     print(result.table(args.concurrency))
     for error in result.errors[:10]:
         print("  error:", error, file=sys.stderr)

@@ -47,17 +47,22 @@ def _lookup(module: str, qualname: str):
     for part in qualname.split("."):
         owner = getattr(owner, part, None)
         if owner is None:
-            raise PatchTargetMoved(f"{module}.{qualname} is gone: re-measure and re-do bot/speedups.py")
+            raise PatchTargetMoved(f"{module}.{qualname} is gone: re-measure and re-do the patch")
     return owner
+
+
+def check_targets(targets) -> None:
+    """Raise :class:`PatchTargetMoved` unless each (module, qualified name, parameters) is as expected."""
+    for module, qualname, parameters in targets:
+        target = _lookup(module, qualname)
+        found = list(inspect.signature(target).parameters)
+        if found != parameters:
+            raise PatchTargetMoved(f"{module}.{qualname} now takes {found}, not {parameters}: re-measure and re-do the patch")
 
 
 def check() -> None:
     """Raise :class:`PatchTargetMoved` unless every patched function is as expected."""
-    for module, qualname, parameters in TARGETS:
-        target = _lookup(module, qualname)
-        found = list(inspect.signature(target).parameters)
-        if found != parameters:
-            raise PatchTargetMoved(f"{module}.{qualname} now takes {found}, not {parameters}: re-do bot/speedups.py")
+    check_targets(TARGETS)
 
 
 @functools.cache
