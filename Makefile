@@ -7,8 +7,7 @@ UV := $(VENV)/bin/uv
 RASA := $(VENV)/bin/rasa
 PORT ?= 8000
 GUIDE_DATA_DIR ?= var/data
-ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
-export GUIDE_DATA_DIR ACTION_ENDPOINT_URL
+export GUIDE_DATA_DIR
 # TensorFlow and SQLAlchemy are chatty on start; keep the logs readable.
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 

@@ -22,12 +22,13 @@ from .settings import ApiSettings
 def main() -> int:
     settings = ApiSettings()
     stack = Stack(api_port=settings.port, rasa_port=settings.rasa_port, actions_port=settings.actions_port,
-                  actions_module=settings.actions_module, host=settings.host)
+                  rasa_workers=settings.rasa_workers, actions_module=settings.actions_module, host=settings.host)
     services = Services(stack.env)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         where = "inside Rasa" if stack.actions_module else f"in the action server on :{stack.actions_port}"
-        print(f"starting Rasa on :{stack.rasa_port} (actions {where}) and the API …", flush=True)
+        ports = ", ".join(f":{port}" for port in stack.rasa_ports)
+        print(f"starting Rasa on {ports} (actions {where}) and the API …", flush=True)
         started = time.monotonic()
         services.start_all(*stack.services())
         # "ready" only once an item question is answered

@@ -26,6 +26,7 @@ from . import logs
 from .conversation import Conversations
 from .drafts import Drafts
 from .outbox import load_sender
+from .rasa_workers import RasaWorkers
 from .ratelimit import RateLimiter
 from .routers import admin, agent, apply, chat, feedback, health, items, pages, wechat
 from .settings import ApiSettings
@@ -52,7 +53,7 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.drafts = Drafts(store, api_settings.secret("secret_key"), api_settings.draft_ttl_hours)
         app.state.drafts.purge()
         app.state.sender = load_sender(api_settings.sender, store)
-        app.state.rasa = httpx.AsyncClient(base_url=api_settings.resolved_rasa_url(), timeout=api_settings.rasa_timeout)
+        app.state.rasa = RasaWorkers.from_urls(api_settings.resolved_rasa_url(), timeout=api_settings.rasa_timeout)
         limiter = RateLimiter(api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
         app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts, limiter)
         # Build or load the search index before the first request, not during it. A search

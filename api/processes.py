@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -110,13 +110,13 @@ def rasa_actions(port: int = 5055) -> Service:
                    f"http://127.0.0.1:{port}/health", 120, port, "0.0.0.0", "GUIDE_ACTIONS_PORT")
 
 
-def rasa_server(port: int = 5005, model: str = "models") -> Service:
+def rasa_server(port: int = 5005, model: str = "models", name: str = "rasa") -> Service:
     # bot.serve is `rasa` with bot/speedups.py and bot/inprocess.py applied.
     args = [
         sys.executable, "-m", "bot.serve", "run", "-m", model, "--enable-api", "-i", "127.0.0.1", "-p", str(port),
         "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
     ]
-    return Service("rasa", args, f"http://127.0.0.1:{port}/status", 300, port, "127.0.0.1", "GUIDE_RASA_PORT")
+    return Service(name, args, f"http://127.0.0.1:{port}/status", 300, port, "127.0.0.1", "GUIDE_RASA_PORT")
 
 
 def api_server(host: str, port: int) -> Service:
@@ -129,24 +129,39 @@ def api_server(host: str, port: int) -> Service:
 
 @dataclass
 class Stack:
-    """Where the whole stack listens, and whether the actions run inside Rasa.
+    """Where the whole stack listens, how many Rasa workers, and whether the actions run inside Rasa.
 
-    >>> stack = Stack.on_free_ports()                  # checks and benches: never 5005/5055
+    >>> stack = Stack.on_free_ports(rasa_workers=2)    # checks and benches: never 5005/5055
     >>> with Services(stack.env) as services:
     ...     services.start_all(*stack.services())
+
+    Each Rasa worker is a process of its own on its own port; the API sends every turn of one
+    conversation to the same worker (api/rasa_workers.py), so turns stay in order without a lock
+    store, and the workers share the tracker store.
     """
 
     api_port: int = 8000
-    rasa_port: int = 5005
+    rasa_port: int = 5005  # the first worker's; the others listen on the next ports
     actions_port: int = 5055
+    rasa_workers: int = 1
+    rasa_ports: list[int] = field(default_factory=list)  # set: these, not rasa_port onwards
     # "actions": run in the Rasa process (bot/inprocess.py); "": the separate action server.
     actions_module: str = "actions"
     host: str = "127.0.0.1"
     model: str = "models"
 
+    def __post_init__(self):
+        if not self.rasa_ports:
+            self.rasa_ports = [self.rasa_port + n for n in range(max(1, self.rasa_workers))]
+        self.rasa_port, self.rasa_workers = self.rasa_ports[0], len(self.rasa_ports)
+
     @classmethod
-    def on_free_ports(cls, **options) -> "Stack":
-        return cls(api_port=free_port(), rasa_port=free_port(), actions_port=free_port(), **options)
+    def on_free_ports(cls, rasa_workers: int = 1, **options) -> "Stack":
+        ports = set()
+        while len(ports) < rasa_workers + 2:
+            ports.add(free_port())
+        api, actions, *rasa = sorted(ports)
+        return cls(api_port=api, actions_port=actions, rasa_ports=rasa, **options)
 
     @property
     def api_url(self) -> str:
@@ -155,13 +170,20 @@ class Stack:
     @property
     def env(self) -> dict[str, str]:
         return {
-            "GUIDE_API_RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+            "GUIDE_API_RASA_URL": ",".join(f"http://127.0.0.1:{port}" for port in self.rasa_ports),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "GUIDE_ACTIONS_MODULE": self.actions_module,
+            # One BLAS thread a process: the workers are the parallelism. OpenBLAS's threads spin
+            # while they wait, and with two Rasa workers on two cores they doubled the CPU a turn
+            # costs (measured with python -m bot.bench; README, Speed).
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         }
 
-    def rasa(self) -> Service:
-        return rasa_server(self.rasa_port, self.model)
+    def rasa(self, worker: int = 0) -> Service:
+        return rasa_server(self.rasa_ports[worker], self.model, "rasa" if worker == 0 else f"rasa-{worker + 1}")
+
+    def rasas(self) -> list[Service]:
+        return [self.rasa(worker) for worker in range(self.rasa_workers)]
 
     def actions(self) -> Service:
         return rasa_actions(self.actions_port)
@@ -170,7 +192,7 @@ class Stack:
         return api_server(self.host, self.api_port)
 
     def services(self) -> list[Service]:
-        return ([] if self.actions_module else [self.actions()]) + [self.rasa(), self.api()]
+        return ([] if self.actions_module else [self.actions()]) + self.rasas() + [self.api()]
 
 
 class Services:

@@ -37,12 +37,15 @@ class ApiSettings(BaseSettings):
     # Public base URL used in links sent out of the page (SMS, WeChat, QR codes); empty: the
     # request's own base URL.
     public_url: str = ""
-    # Rasa's REST channel, on loopback (started by api.launcher); empty: 127.0.0.1 on rasa_port.
+    # Rasa's REST channel, on loopback (started by api.launcher); several workers: their URLs,
+    # separated by commas (api/rasa_workers.py). Empty: 127.0.0.1 on rasa_port onwards.
     rasa_url: str = ""
     # Ports of what the launcher starts beside the API; a port taken by another program fails
     # the start (api/processes.py).
     rasa_port: int = Field(5005, validation_alias=AliasChoices("GUIDE_RASA_PORT", "GUIDE_API_RASA_PORT"))
     actions_port: int = Field(5055, validation_alias=AliasChoices("GUIDE_ACTIONS_PORT", "GUIDE_API_ACTIONS_PORT"))
+    # Rasa processes the launcher starts (rasa_port, rasa_port + 1, …): one uses one core.
+    rasa_workers: int = Field(1, ge=1, le=32, validation_alias=AliasChoices("GUIDE_RASA_WORKERS", "GUIDE_API_RASA_WORKERS"))
     # "actions": the custom actions run inside the Rasa process (bot/inprocess.py); empty: the
     # separate action server on actions_port, as in production (deploy/compose.yml).
     actions_module: str = Field("actions", validation_alias=AliasChoices("GUIDE_ACTIONS_MODULE", "GUIDE_API_ACTIONS_MODULE"))
@@ -80,7 +83,7 @@ class ApiSettings(BaseSettings):
     sender: str = ""
 
     def resolved_rasa_url(self) -> str:
-        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+        return self.rasa_url or ",".join(f"http://127.0.0.1:{self.rasa_port + n}" for n in range(self.rasa_workers))
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -20,6 +20,7 @@ import uuid
 import httpx
 
 from api.processes import ServiceFailed, Services, Stack, warm_up
+from api.rasa_workers import worker_of
 from api.settings import ApiSettings
 
 
@@ -103,7 +104,7 @@ def check_restart(client: httpx.Client, services: Services, stack: Stack) -> Non
     print("Rasa killed (-9) and restarted in the middle of a conversation:")
     citizen = Citizen(client)
     citizen.expect("我想办居住证，要带什么材料？", "utter_ask_region")
-    services.restart(stack.rasa())
+    services.restart(stack.rasa(worker_of(citizen.sender, stack.rasa_workers)))  # the citizen's worker
     # The pending question and the offered regions come back from the tracker store.
     citizen.expect("桂城", "utter_materials")
     citizen.expect("那要多久", "utter_time_limit")
@@ -141,7 +142,8 @@ def check_action_server(client: httpx.Client, services: Services, stack: Stack) 
     stack.actions_module = ""
     services.env.update(stack.env)
     services.start(stack.actions())
-    services.restart(stack.rasa())
+    for rasa in stack.rasas():
+        services.restart(rasa)
     citizen = Citizen(client)
     citizen.expect("南海区补办身份证要带什么", "utter_materials")
     services.kill("actions")
@@ -184,7 +186,8 @@ def check_load(services: Services, stack: Stack) -> None:
 def main() -> int:
     settings = ApiSettings()
     # Scripted citizens type faster than people: a higher per-sender limit than the default.
-    stack = Stack.on_free_ports()  # the actions inside Rasa, as `make run` starts them
+    # two Rasa workers, the actions inside them, as `make run` starts them on two cores
+    stack = Stack.on_free_ports(rasa_workers=2)
     with Services({**stack.env, "GUIDE_API_RATE_LIMIT_PER_MINUTE": "600", "GUIDE_API_RATE_LIMIT_BURST": "30"}) as services:
         services.start_all(*stack.services())
         warm_up(stack.api_url)

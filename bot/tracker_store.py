@@ -34,6 +34,10 @@ ENCRYPTED_SLOTS = frozenset({"applicant_name", "applicant_mobile", "applicant_id
 _PREFIX = "enc:"
 
 
+def _wal(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 def private_event(data: dict[str, Any], fernet: Fernet) -> dict[str, Any]:
@@ -91,8 +95,23 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         )
         self._fernet = derived_fernet(settings.secret("secret_key"), "tracker")
         if self.engine.url.get_backend_name() == "sqlite":
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            self._pool_sqlite()
+
+    def _pool_sqlite(self) -> None:
+        """Keep SQLite connections open between turns (api/store.py does the same).
+
+        SQLAlchemy 1.4 opens and closes a file database's connection for every session; closing
+        the last connection of a WAL database checkpoints it: a third of a turn's tracker cost.
+        """
+        import sqlalchemy as sa
+        from sqlalchemy.pool import QueuePool
+
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=QueuePool, pool_size=4, max_overflow=4,
+                                       connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(self.engine, "connect", _wal)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)

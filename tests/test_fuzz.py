@@ -68,6 +68,8 @@ class FakeRasa:
         self.received: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/status":  # /readyz asks whether the model is loaded
+            return httpx.Response(200, json={"model_file": "guide.tar.gz"})
         body = json.loads(request.content)
         self.received.append(body["message"])
         return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": f"您问的是：{body['message']}"}])

@@ -21,16 +21,17 @@ from fastapi.responses import JSONResponse
 from index.errors import BackendUnavailable
 
 from ..deps import SearcherDep, SettingsDep
+from ..rasa_workers import RasaWorkers
 
 router = APIRouter(tags=["health"])
 TIMEOUT = 2.0
 
 
-def get_rasa(request: Request) -> httpx.AsyncClient:
-    return request.app.state.rasa
+def get_rasa(request: Request) -> RasaWorkers | httpx.AsyncClient:
+    return request.app.state.conversations.rasa  # where citizens' turns go, and nothing else
 
 
-RasaDep = Annotated[httpx.AsyncClient, Depends(get_rasa)]
+RasaDep = Annotated[RasaWorkers | httpx.AsyncClient, Depends(get_rasa)]
 
 
 @router.get("/healthz")
@@ -59,20 +60,22 @@ async def readyz(searcher: SearcherDep, settings: SettingsDep, rasa: RasaDep) ->
     problem = await _index_check(searcher)
     checks["index"] = problem or "ok"
 
-    status = await _get(rasa, "/status")
-    if isinstance(status, str):
-        checks["rasa"] = f"not reachable at {settings.resolved_rasa_url()}: {status}"
-    elif status.status_code != 200:
-        checks["rasa"] = f"model not loaded yet (HTTP {status.status_code})"
-    else:
-        checks["rasa"] = "ok"
+    clients = getattr(rasa, "clients", [rasa])  # every worker (api/rasa_workers.py) must be up
+    problems = []
+    for client in clients:
+        status = await _get(client, "/status")
+        if isinstance(status, str):
+            problems.append(f"not reachable at {client.base_url}: {status}")
+        elif status.status_code != 200:
+            problems.append(f"model not loaded yet at {client.base_url} (HTTP {status.status_code})")
+    checks["rasa"] = "; ".join(problems) or "ok"
 
     if settings.actions_module:
         # bot/inprocess.py opens the actions before Rasa serves: Rasa ready means they are
         checks["actions"] = "ok (inside Rasa)" if checks["rasa"] == "ok" else "waiting for Rasa"
     else:
         health = settings.action_endpoint_url.removesuffix("/webhook") + "/health"
-        answer = await _get(rasa, health)
+        answer = await _get(clients[0], health)
         ok = not isinstance(answer, str) and answer.status_code == 200
         checks["actions"] = "ok" if ok else f"action server not answering at {health}"
 

@@ -1,0 +1,78 @@
+"""Several Rasa workers behind the API: one conversation's turns all go to one worker, in order;
+conversations spread over the workers."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+
+import httpx
+import pytest
+
+from api.conversation import Conversations
+from api.rasa_workers import RasaWorkers, worker_of
+from api.settings import ApiSettings
+from api.store import Store
+
+
+class FakeWorker:
+    def __init__(self, name: str, delay: float = 0.0):
+        self.name, self.delay = name, delay
+        self.turns: list[tuple[str, str]] = []
+
+    async def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        await asyncio.sleep(self.delay)
+        self.turns.append((body["sender"], body["message"]))
+        return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": f"{self.name}: {body['message']}"}])
+
+
+def workers(*fakes: FakeWorker) -> RasaWorkers:
+    return RasaWorkers([httpx.AsyncClient(transport=httpx.MockTransport(f.handler), base_url=f"http://{f.name}") for f in fakes])
+
+
+def test_a_conversation_stays_on_one_worker_and_conversations_spread():
+    pool = RasaWorkers.from_urls("http://127.0.0.1:1, http://127.0.0.1:2,http://127.0.0.1:3", timeout=1)
+    assert len(pool.clients) == 3
+    assert all(pool.for_sender("web-42") is pool.for_sender("web-42") for _ in range(10))
+    spread = collections.Counter(worker_of(f"web-{n}", 3) for n in range(3000))
+    assert min(spread.values()) > 900  # each of three workers gets about a third
+    assert worker_of("wechat-o1", 2) == worker_of("wechat-o1", 2)
+
+
+def test_no_workers_is_a_configuration_error():
+    with pytest.raises(ValueError, match="GUIDE_API_RASA_URL"):
+        RasaWorkers.from_urls(" , ", timeout=1)
+
+
+def test_the_turns_of_concurrent_conversations_reach_their_own_worker_in_order(tmp_path):
+    fast, slow = FakeWorker("fast"), FakeWorker("slow", delay=0.01)
+    store = Store(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    conversations = Conversations(store, searcher=None, rasa=workers(fast, slow), drafts=None)
+    senders = [f"web-{n}" for n in range(8)]
+
+    async def citizen(sender: str) -> list[str]:
+        said = []
+        for turn in range(5):
+            replies = await conversations.converse(sender, f"问题{turn}")
+            said.append(replies[0].text)
+        return said
+
+    async def everyone():
+        return await asyncio.gather(*(citizen(s) for s in senders))
+
+    answers = asyncio.run(everyone())
+    for sender, said in zip(senders, answers):
+        mine = (fast, slow)[worker_of(sender, 2)]
+        assert said == [f"{mine.name}: 问题{t}" for t in range(5)]
+        assert [m for s, m in mine.turns if s == sender] == [f"问题{t}" for t in range(5)]
+        other = (slow, fast)[worker_of(sender, 2)]
+        assert sender not in {s for s, _ in other.turns}
+    store.close()
+
+
+def test_the_launcher_settings_name_every_worker():
+    settings = ApiSettings(GUIDE_RASA_PORT=6100, GUIDE_RASA_WORKERS=3)
+    assert settings.resolved_rasa_url() == "http://127.0.0.1:6100,http://127.0.0.1:6101,http://127.0.0.1:6102"
+    assert ApiSettings(rasa_url="http://rasa:5005").resolved_rasa_url() == "http://rasa:5005"
