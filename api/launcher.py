@@ -22,7 +22,8 @@ from .settings import ApiSettings
 def main() -> int:
     settings = ApiSettings()
     stack = Stack(api_port=settings.port, rasa_port=settings.rasa_port, actions_port=settings.actions_port,
-                  rasa_workers=settings.rasa_workers, actions_module=settings.actions_module, host=settings.host)
+                  rasa_workers=settings.rasa_workers, api_workers=settings.api_workers,
+                  actions_module=settings.actions_module, host=settings.host)
     services = Services(stack.env)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

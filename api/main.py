@@ -27,7 +27,8 @@ from .conversation import Conversations
 from .drafts import Drafts
 from .outbox import load_sender
 from .rasa_workers import RasaWorkers
-from .ratelimit import RateLimiter
+from .ratelimit import SharedRateLimiter
+from .shared_state import SharedState
 from .routers import admin, agent, apply, chat, feedback, health, items, pages, wechat
 from .settings import ApiSettings
 from .store import Store
@@ -54,7 +55,9 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.drafts.purge()
         app.state.sender = load_sender(api_settings.sender, store)
         app.state.rasa = RasaWorkers.from_urls(api_settings.resolved_rasa_url(), timeout=api_settings.rasa_timeout)
-        limiter = RateLimiter(api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
+        # shared by every API worker: a sender is limited once, whichever process takes its turn
+        app.state.shared = SharedState(api_settings.data_dir / "shared.sqlite")
+        limiter = SharedRateLimiter(app.state.shared, api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
         app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts, limiter)
         # Build or load the search index before the first request, not during it. A search
         # service that is down now must not stop the API: chat answers politely until it is back.

@@ -119,10 +119,12 @@ def rasa_server(port: int = 5005, model: str = "models", name: str = "rasa") -> 
     return Service(name, args, f"http://127.0.0.1:{port}/status", 300, port, "127.0.0.1", "GUIDE_RASA_PORT")
 
 
-def api_server(host: str, port: int) -> Service:
+def api_server(host: str, port: int, workers: int = 1) -> Service:
     # --ws none: Rasa pins an old websockets that uvicorn's websocket support cannot import; no
     # page here uses websockets.
     args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--ws", "none", "--host", host, "--port", str(port)]
+    if workers > 1:
+        args += ["--workers", str(workers)]
     return Service("api", args, f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/healthz",
                    120, port, host, "PORT")
 
@@ -145,6 +147,7 @@ class Stack:
     actions_port: int = 5055
     rasa_workers: int = 1
     rasa_ports: list[int] = field(default_factory=list)  # set: these, not rasa_port onwards
+    api_workers: int = 1
     # "actions": run in the Rasa process (bot/inprocess.py); "": the separate action server.
     actions_module: str = "actions"
     host: str = "127.0.0.1"
@@ -189,7 +192,7 @@ class Stack:
         return rasa_actions(self.actions_port)
 
     def api(self) -> Service:
-        return api_server(self.host, self.api_port)
+        return api_server(self.host, self.api_port, self.api_workers)
 
     def services(self) -> list[Service]:
         return ([] if self.actions_module else [self.actions()]) + self.rasas() + [self.api()]

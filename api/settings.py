@@ -44,8 +44,11 @@ class ApiSettings(BaseSettings):
     # the start (api/processes.py).
     rasa_port: int = Field(5005, validation_alias=AliasChoices("GUIDE_RASA_PORT", "GUIDE_API_RASA_PORT"))
     actions_port: int = Field(5055, validation_alias=AliasChoices("GUIDE_ACTIONS_PORT", "GUIDE_API_ACTIONS_PORT"))
+    # API processes (uvicorn --workers); rate limits and WeChat's buttons are shared between them
+    # (api/shared_state.py). One is enough for two Rasa workers: the API costs ~5 ms a turn.
+    api_workers: int = Field(1, ge=1, le=32, validation_alias=AliasChoices("GUIDE_API_WORKERS"))
     # Rasa processes the launcher starts (rasa_port, rasa_port + 1, …): one uses one core.
-    rasa_workers: int = Field(1, ge=1, le=32, validation_alias=AliasChoices("GUIDE_RASA_WORKERS", "GUIDE_API_RASA_WORKERS"))
+    rasa_workers: int = Field(2, ge=1, le=32, validation_alias=AliasChoices("GUIDE_RASA_WORKERS", "GUIDE_API_RASA_WORKERS"))
     # "actions": the custom actions run inside the Rasa process (bot/inprocess.py); empty: the
     # separate action server on actions_port, as in production (deploy/compose.yml).
     actions_module: str = Field("actions", validation_alias=AliasChoices("GUIDE_ACTIONS_MODULE", "GUIDE_API_ACTIONS_MODULE"))

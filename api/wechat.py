@@ -245,12 +245,15 @@ class ChannelMemory:
     >>> memory.resolve("o1", "１")
     '/choose_option{"option":"1"}'
 
-    Losing it (a restart, a second worker) only means that a bare "1" goes to the bot as typed,
-    which the bot itself reads as the first option it offered.
+    Given a :class:`api.shared_state.SharedState`, the offered buttons are kept there, so a "1"
+    that reaches another API worker still picks the button; the late turns (tasks) stay in the
+    process that runs them. Losing the buttons (a restart) only means that a bare "1" goes to
+    the bot as typed, which the bot itself reads as the first option it offered.
     """
 
-    def __init__(self, max_senders: int = 10_000):
+    def __init__(self, max_senders: int = 10_000, shared=None):
         self.max_senders = max_senders
+        self.shared = shared
         self.buttons: OrderedDict[str, list[dict[str, str]]] = OrderedDict()
         self.pending: OrderedDict[str, PendingTurn] = OrderedDict()
         # asyncio keeps only weak references to tasks: these keep late turns alive.
@@ -258,6 +261,9 @@ class ChannelMemory:
 
     def offer(self, openid: str, buttons: list[dict[str, str]]) -> None:
         """The buttons the citizen was last shown (none: a number is just text again)."""
+        if self.shared is not None:
+            self.shared.offer_buttons(openid, buttons)
+            return
         self.buttons.pop(openid, None)
         if buttons:
             self._put(self.buttons, openid, buttons)
@@ -265,8 +271,10 @@ class ChannelMemory:
     def resolve(self, openid: str, text: str) -> str:
         """The payload of the button a numbered reply picks, else the text itself."""
         number = choice_number(text)
-        offered = self.buttons.get(openid) or []
-        if number is None or not 1 <= number <= len(offered):
+        if number is None:
+            return text
+        offered = self.shared.buttons(openid) if self.shared is not None else self.buttons.get(openid) or []
+        if not 1 <= number <= len(offered):
             return text
         button = offered[number - 1]
         return button.get("payload") or button.get("title") or text

@@ -4,11 +4,12 @@
     python -m bot.bench --sizes 1000 --turns 200      # a quick look
 
 For each size: generate the items (``index.corpus.generate``), load them into a fresh data
-folder (the index build time), start the action server, Rasa and the API on that folder and
-time the cold start to the first answer, then play conversations (the first turns of the
-development dialogues, each conversation its own sender) with 1, 10 and 50 concurrent
-conversations, and report per-turn latency percentiles and throughput; the 50-conversation run
-is the saturation throughput. Peak memory is the sum of each service's peak resident set
+folder and encode their vectors (the index build time); then, for ours and for the reference
+setup (the same model and data served the standard way: ``rasa run`` + ``rasa run actions``),
+start the services on free ports and time the cold start to the first item answer, play
+conversations (the development dialogues, each its own sender) with 1, 10 and 50 at once, and
+one 50-turn conversation (is a turn's cost flat as the tracker grows?); report per-turn latency
+percentiles and throughput; the 50-conversation run is the saturation throughput. Peak memory is the sum of each service's peak resident set
 (VmHWM). Prints a table and writes it to ``bench/results.md``.
 """
 
@@ -27,13 +28,16 @@ from pathlib import Path
 
 import httpx
 
-from api.processes import ROOT, Services, Stack
+from api.processes import BIN, ROOT, Service, Services, Stack, free_port, rasa_actions
+from api.settings import ApiSettings
 from index.backends.embedded import EmbeddedBackend
 from index.bench import percentile
 from index.corpus.generate import generate, write_jsonl
 from index.loader import iter_accepted, read_batch
+from index.search import Searcher
 
 DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
+COLD_QUESTION = "我想办居住证要带什么材料"
 
 
 def _peak_rss_mb(pids: list[int]) -> float:
@@ -84,7 +88,39 @@ async def _play(url: str, conversations: list[list[str]], concurrency: int, turn
     return latencies, wall, errors
 
 
-def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns: int) -> list[dict]:
+def _answered(url: str, sender: str, seconds: float = 300) -> None:
+    """Ask one item question until it gets a real answer (not [] nor the search fallback)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            replies = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": COLD_QUESTION}, timeout=60).json()
+            if replies and all((r.get("custom") or {}).get("response") != "search_fallback" for r in replies):
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"no answer from {url} within {seconds:.0f} s")
+
+
+def _ours(workers: int) -> tuple[dict, list[Service], str]:
+    stack = Stack.on_free_ports(rasa_workers=workers)
+    # the stack is measured, not the per-sender limit (the 50-turn conversation would hit it)
+    return {**stack.env, "GUIDE_API_RATE_LIMIT_PER_MINUTE": "0"}, stack.services(), stack.api_url
+
+
+def _reference(tmp: Path) -> tuple[dict, list[Service], str]:
+    """The same model and data served the standard way: `rasa run` + `rasa run actions`, endpoints
+    with the action server's URL and nothing else (in-memory tracker and lock stores)."""
+    rasa_port, actions_port = free_port(), free_port()
+    endpoints = tmp / "reference-endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n", encoding="utf-8")
+    rasa = Service("rasa", [str(BIN / "rasa"), "run", "-m", "models", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port),
+                            "--credentials", "bot/credentials.yml", "--endpoints", str(endpoints)],
+                   f"http://127.0.0.1:{rasa_port}/status", 300, rasa_port)
+    return {}, [rasa_actions(actions_port), rasa], f"http://127.0.0.1:{rasa_port}"
+
+
+def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns: int, setups: list[str], workers: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="guide-bench-") as tmp:
         items = Path(tmp) / "items.jsonl"
@@ -96,41 +132,55 @@ def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns:
         batch.raise_for_problems()
         backend = EmbeddedBackend(data)
         backend.apply(iter_accepted(batch), replace=True)
+        Searcher(backend).warm()  # the items' vectors, as `python -m index load` encodes them
         backend.close()
         build_s = time.perf_counter() - t0
-        stack = Stack.on_free_ports()
-        with Services({**stack.env, "GUIDE_DATA_DIR": str(data)}) as services:
-            t0 = time.perf_counter()
-            services.start_all(*stack.services())
-            first = httpx.post(f"{stack.api_url}/webhooks/rest/webhook",
-                               json={"sender": "cold", "message": "我想办居住证要带什么材料"}, timeout=120)
-            cold_s = time.perf_counter() - t0
-            assert first.status_code == 200 and first.json(), first.text
-            for concurrency in levels:
-                latencies, wall, errors = asyncio.run(
-                    _play(stack.api_url, conversations, concurrency, turns)
-                )
-                rows.append({
-                    "items": n, "concurrency": concurrency, "turns": len(latencies), "errors": errors,
-                    "p50": statistics.median(latencies), "p95": percentile(latencies, 95),
-                    "p99": percentile(latencies, 99), "tps": len(latencies) / wall,
-                    "build_s": build_s, "cold_s": cold_s,
-                })
-            peak = _peak_rss_mb([proc.pid for _, proc in services.children])
-            for row in rows[-len(levels):]:
-                row["peak_mb"] = peak
+        for setup in setups:
+            env, services_to_start, url = _ours(workers) if setup == "ours" else _reference(Path(tmp))
+            with Services({**env, "GUIDE_DATA_DIR": str(data)}) as services:
+                t0 = time.perf_counter()
+                services.start_all(*services_to_start)
+                _answered(url, "cold")
+                cold_s = time.perf_counter() - t0
+                for concurrency in levels:
+                    latencies, wall, errors = asyncio.run(_play(url, conversations, concurrency, turns))
+                    rows.append({
+                        "setup": setup, "items": n, "concurrency": concurrency, "turns": len(latencies), "errors": errors,
+                        "p50": statistics.median(latencies), "p95": percentile(latencies, 95),
+                        "p99": percentile(latencies, 99), "tps": len(latencies) / wall,
+                        "build_s": build_s, "cold_s": cold_s,
+                    })
+                first, last = asyncio.run(_long_conversation(url, conversations))
+                peak = _peak_rss_mb([proc.pid for _, proc in services.children])
+                for row in rows[-len(levels):]:
+                    row.update(peak_mb=peak, first10=first, last10=last)
     return rows
+
+
+async def _long_conversation(url: str, conversations: list[list[str]], length: int = 50) -> tuple[float, float]:
+    """p99 of turns 1–10 and of turns 41–50 of one conversation (the tracker grows)."""
+    messages = [m for c in conversations for m in c][:length]
+    sender = f"long-{uuid.uuid4().hex[:8]}"
+    latencies = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        for message in messages:
+            t0 = time.perf_counter()
+            await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
+            latencies.append((time.perf_counter() - t0) * 1000)
+    return percentile(latencies[:10], 99), percentile(latencies[-10:], 99)
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| items | concurrent conversations | turns | errors | p50 ms | p95 ms | p99 ms | turns/s | index build s | cold start to first answer s | peak RSS of the stack MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| setup | items | concurrent conversations | turns | errors | p50 ms | p95 ms | p99 ms | turns/s | index build s "
+        "| cold start to first answer s | peak RSS of the stack MB | one conversation: p99 of turns 1–10 / 41–50 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['items']:,} | {r['concurrency']} | {r['turns']} | {r['errors']} | {r['p50']:.0f} | {r['p95']:.0f} "
-            f"| {r['p99']:.0f} | {r['tps']:.1f} | {r['build_s']:.1f} | {r['cold_s']:.1f} | {r['peak_mb']:.0f} |"
+            f"| {r['setup']} | {r['items']:,} | {r['concurrency']} | {r['turns']} | {r['errors']} | {r['p50']:.0f} | {r['p95']:.0f} "
+            f"| {r['p99']:.0f} | {r['tps']:.1f} | {r['build_s']:.1f} | {r['cold_s']:.1f} | {r['peak_mb']:.0f} "
+            f"| {r['first10']:.0f} / {r['last10']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -141,18 +191,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,10,50")
     parser.add_argument("--turns", type=int, default=400, help="turns per concurrency level")
     parser.add_argument("--out", default="bench/results.md")
+    parser.add_argument("--setups", default="ours,reference", help="ours: bot.serve, actions inside, workers behind the API; "
+                        "reference: plain `rasa run` + `rasa run actions`, default endpoints")
+    parser.add_argument("--workers", type=int, default=ApiSettings().rasa_workers, help="our Rasa workers")
     args = parser.parse_args(argv)
     conversations = [d["turns"] for d in map(json.loads, DIALOGUES.read_text("utf-8").splitlines()) if d.get("turns")]
     levels = [int(c) for c in args.concurrency.split(",")]
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"… {size:,} items", file=sys.stderr)
-        rows += bench_size(size, conversations, levels, args.turns)
+        rows += bench_size(size, conversations, levels, args.turns, args.setups.split(","), args.workers)
     machine = f"{platform.machine()}, 2 cores" if len(__import__("os").sched_getaffinity(0)) == 2 else platform.machine()
     text = (
-        f"Stack benchmark ({time.strftime('%Y-%m-%d')}, {machine}, Python {platform.python_version()}): action server, "
-        f"Rasa and the API on loopback; a turn = one POST /webhooks/rest/webhook, development dialogues replayed as "
-        f"conversations.\n\n{table(rows)}\n"
+        f"Stack benchmark ({time.strftime('%Y-%m-%d')}, {machine}, Python {platform.python_version()}): ours = the API "
+        f"in front of {args.workers} Rasa worker(s) with the actions inside (bot.serve); reference = the same model and "
+        f"data served the standard way (`rasa run` + `rasa run actions`, default endpoints), asked directly; a turn = "
+        f"one POST /webhooks/rest/webhook, development dialogues replayed as conversations.\n\n{table(rows)}\n"
     )
     print(text)
     out = ROOT / args.out

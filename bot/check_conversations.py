@@ -186,8 +186,9 @@ def check_load(services: Services, stack: Stack) -> None:
 def main() -> int:
     settings = ApiSettings()
     # Scripted citizens type faster than people: a higher per-sender limit than the default.
-    # two Rasa workers, the actions inside them, as `make run` starts them on two cores
-    stack = Stack.on_free_ports(rasa_workers=2)
+    # two Rasa workers with the actions inside, as `make run` starts them on two cores; two API
+    # workers, so the flooder of the load check is limited across processes
+    stack = Stack.on_free_ports(rasa_workers=2, api_workers=2)
     with Services({**stack.env, "GUIDE_API_RATE_LIMIT_PER_MINUTE": "600", "GUIDE_API_RATE_LIMIT_BURST": "30"}) as services:
         services.start_all(*stack.services())
         warm_up(stack.api_url)

@@ -123,12 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=2.0, help="seconds between a citizen's turns")
     parser.add_argument("--actions-server", action="store_true", help="a separate action server, not the actions inside Rasa")
-    parser.add_argument("--rasa-workers", type=int, default=1, help="Rasa processes behind the API")
+    parser.add_argument("--rasa-workers", type=int, default=2, help="Rasa processes behind the API")
+    parser.add_argument("--api-workers", type=int, default=1, help="API processes")
     args = parser.parse_args(argv)
     if args.url:
         result = asyncio.run(run_load(args.url, concurrency=args.concurrency, seconds=args.seconds, think=args.think))
     else:
-        stack = Stack.on_free_ports(rasa_workers=args.rasa_workers, actions_module="" if args.actions_server else "actions")
+        stack = Stack.on_free_ports(rasa_workers=args.rasa_workers, api_workers=args.api_workers,
+                                    actions_module="" if args.actions_server else "actions")
         with Services(stack.env) as services:
             services.start_all(*stack.services())
             warm_up(stack.api_url)

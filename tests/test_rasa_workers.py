@@ -73,6 +73,7 @@ def test_the_turns_of_concurrent_conversations_reach_their_own_worker_in_order(t
 
 
 def test_the_launcher_settings_name_every_worker():
+    assert ApiSettings().rasa_workers == 2  # both cores of the reference machine
     settings = ApiSettings(GUIDE_RASA_PORT=6100, GUIDE_RASA_WORKERS=3)
     assert settings.resolved_rasa_url() == "http://127.0.0.1:6100,http://127.0.0.1:6101,http://127.0.0.1:6102"
     assert ApiSettings(rasa_url="http://rasa:5005").resolved_rasa_url() == "http://rasa:5005"

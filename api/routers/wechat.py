@@ -214,7 +214,7 @@ def _memory(request: Request) -> wechat.ChannelMemory:
     state = request.app.state
     memory = getattr(state, "wechat_memory", None)
     if memory is None:
-        memory = state.wechat_memory = wechat.ChannelMemory()
+        memory = state.wechat_memory = wechat.ChannelMemory(shared=getattr(state, "shared", None))
     return memory
 
 
