@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -198,12 +199,20 @@ class Stack:
         return ([] if self.actions_module else [self.actions()]) + self.rasas() + [self.api()]
 
 
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except ProcessLookupError:  # already gone, with its group
+        pass
+
+
 class Services:
     def __init__(self, env: dict[str, str] | None = None):
         # the default stack's settings, unless the environment or the caller says otherwise
         self.env = {**Stack().env, **os.environ, **(env or {})}
         self.children: list[tuple[str, subprocess.Popen]] = []
         self._pending: list[tuple[str, subprocess.Popen, str, float]] = []
+        self._ports: dict[str, tuple[str, int | None]] = {}
         self.logs = ROOT / "var" / "log"
 
     def start(self, service: Service, *, wait: bool = True) -> subprocess.Popen:
@@ -218,8 +227,10 @@ class Services:
             raise ServiceFailed(f"{name} cannot start: port {service.port} is taken by another program{hint}")
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        # a process group of its own: stopping a service stops its workers too (uvicorn --workers)
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.children.append((name, proc))
+        self._ports[name] = (service.host, service.port)
         self._pending.append((name, proc, health, seconds))
         if wait:
             self.wait_all()
@@ -254,10 +265,15 @@ class Services:
         """Stop one service as a crash would (SIGKILL)."""
         for index, (child, proc) in enumerate(self.children):
             if child == name:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait()
                 del self.children[index]
                 break
+        # the group's other members (uvicorn's workers) go a moment after the leader
+        host, port = self._ports.get(name, ("", None))
+        deadline = time.monotonic() + 10
+        while port and port_taken(host, port) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def restart(self, service: Service) -> None:
         """Stop one service as a crash would and start it again."""
@@ -269,13 +285,12 @@ class Services:
 
     def stop(self) -> None:
         for _, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.terminate()
+            _signal_group(proc, signal.SIGTERM)  # even when the leader is gone: its workers may not be
         for _, proc in self.children:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
         self.children.clear()
 
     def __enter__(self) -> "Services":

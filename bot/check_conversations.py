@@ -202,7 +202,7 @@ def main() -> int:
                 check_restart(client, services, stack)
                 check_action_server(client, services, stack)
                 check_load(services, stack)
-            except Failed as exc:
+            except (Failed, ServiceFailed) as exc:
                 print(f"conversation checks: FAILED: {exc}", file=sys.stderr)
                 return 1
     print("conversation checks: passed", file=sys.stderr)

@@ -104,3 +104,26 @@ def test_a_stack_that_never_answers_fails_the_start():
             warm_up(f"http://127.0.0.1:{server.server_port}", seconds=2.5)
     finally:
         server.shutdown()
+
+
+def test_stopping_a_service_stops_its_worker_processes_too():
+    import time
+
+    # a leader that starts a worker holding a port, as uvicorn --workers does
+    code = ("import socket, subprocess, sys, time; "
+            "subprocess.Popen([sys.executable, '-c', 'import socket, time; s = socket.socket(); "
+            "s.bind((\"127.0.0.1\", {port})); s.listen(); time.sleep(60)']); time.sleep(60)")
+    port = free_port()
+    service = Service("api", [sys.executable, "-c", code.format(port=port)], "http://127.0.0.1:1/", 1, None)
+    with Services() as services:
+        services.start(service, wait=False)
+        deadline = time.monotonic() + 10
+        while not port_taken("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert port_taken("127.0.0.1", port)
+        services.kill("api")  # as a crash: SIGKILL to the whole group
+        deadline = time.monotonic() + 5
+        while port_taken("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not port_taken("127.0.0.1", port), "the worker outlived its leader and kept the port"
+        services._pending.clear()
