@@ -25,7 +25,17 @@ def main() -> int:
                   rasa_workers=settings.rasa_workers, api_workers=settings.api_workers,
                   actions_module=settings.actions_module, host=settings.host)
     services = Services(stack.env)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    stopping = []
+
+    def stop(*_):
+        # once: a second signal (timeout(1) forwards one, Ctrl-C twice) must not cut the stop
+        # short, since the services are process groups of their own and only this stop ends them
+        if not stopping:
+            stopping.append(True)
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         where = "inside Rasa" if stack.actions_module else f"in the action server on :{stack.actions_port}"
         ports = ", ".join(f":{port}" for port in stack.rasa_ports)
@@ -55,6 +65,7 @@ def main() -> int:
     except (KeyboardInterrupt, SystemExit):
         return 0
     finally:
+        stopping.append(True)
         services.stop()
 
 

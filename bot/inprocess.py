@@ -22,7 +22,7 @@ Actions run one at a time on one thread of their own (:func:`action_thread`), no
 event loop: while an action waits in C (the sentence encoder and SQLite release the GIL),
 Rasa reads the next citizen's message and saves trackers, so the process uses both cores; and
 the actions see one thread, as they did in the action server. The index and the vectors are
-opened on that thread before Rasa serves (:func:`warm`), not on a citizen's first turn.
+opened on that thread while Rasa loads its model (:func:`warm`), not on a citizen's first turn.
 """
 
 from __future__ import annotations
@@ -75,14 +75,16 @@ def executor_for(module: str):
 
 
 @functools.cache
-def warm(module: str) -> None:
-    """Let the actions package open what it needs now (its ``warm()``, if it has one), on the
-    actions' thread."""
+def warm(module: str):
+    """Let the actions package open what it needs (its ``warm()``, if it has one) on the actions'
+    thread, while Rasa goes on loading its model; the future of it.
+
+    An action asked for meanwhile waits behind it on that thread: nothing runs half-opened.
+    """
     import importlib
 
     warm_up = getattr(importlib.import_module(module), "warm", None)
-    if callable(warm_up):
-        action_thread().submit(warm_up).result()
+    return action_thread().submit(warm_up) if callable(warm_up) else None
 
 
 def _endpoint_class():

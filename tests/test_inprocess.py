@@ -142,7 +142,7 @@ def test_the_actions_package_is_warmed_once(module, monkeypatch):
     actions = importlib.import_module(module)
     monkeypatch.setattr(actions, "warm", lambda: calls.append(1), raising=False)
     inprocess.warm.cache_clear()
-    inprocess.warm(module)
+    inprocess.warm(module).result()
     inprocess.warm(module)
     assert calls == [1]
 

@@ -71,7 +71,8 @@ async def readyz(searcher: SearcherDep, settings: SettingsDep, rasa: RasaDep) ->
     checks["rasa"] = "; ".join(problems) or "ok"
 
     if settings.actions_module:
-        # bot/inprocess.py opens the actions before Rasa serves: Rasa ready means they are
+        # bot/inprocess.py runs the actions on one thread, behind their warm-up: once Rasa serves,
+        # an action asked for waits at most for the rest of that warm-up
         checks["actions"] = "ok (inside Rasa)" if checks["rasa"] == "ok" else "waiting for Rasa"
     else:
         health = settings.action_endpoint_url.removesuffix("/webhook") + "/health"
