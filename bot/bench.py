@@ -32,7 +32,7 @@ from api.processes import BIN, ROOT, Service, Services, Stack, free_port, rasa_a
 from api.settings import ApiSettings
 from index.backends.embedded import EmbeddedBackend
 from index.bench import percentile
-from index.corpus.generate import generate, write_jsonl
+from index.corpus.generate import generate, scale_templates, write_jsonl
 from index.loader import iter_accepted, read_batch
 from index.search import Searcher
 
@@ -124,8 +124,9 @@ def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns:
     rows = []
     with tempfile.TemporaryDirectory(prefix="guide-bench-") as tmp:
         items = Path(tmp) / "items.jsonl"
+        templates, _ = scale_templates()  # the portal export's ~2,200 items when it is there
         with open(items, "w", encoding="utf-8") as handle:
-            write_jsonl(generate(n), handle)
+            write_jsonl(generate(n, templates=templates), handle)
         data = Path(tmp) / "data"
         t0 = time.perf_counter()
         batch = read_batch([items], keep=False)

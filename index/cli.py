@@ -3,7 +3,7 @@
     python -m index load FILE... [--replace] [--partial]   # into GUIDE_DATA_DIR (or Elasticsearch)
     python -m index search "南海办居住证要带什么" [--region 佛山市南海区] [--json]
     python -m index show 实施编码 [--manual] [--html]
-    python -m index generate 100000 [--out items.jsonl] [--seed 0]
+    python -m index generate 100000 [--out items.jsonl] [--seed 0] [--names-from EXPORT | --templates]
 
 Exit status: 0 done, 1 the input had problems (nothing was loaded unless --partial), 2 usage.
 """
@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("n", type=int)
     generate.add_argument("--out", help="输出文件（默认标准输出）")
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--names-from", help="门户导出文件：每个不同事项一个模板（默认 ../shared 的 2021 导出，存在时）")
+    generate.add_argument("--templates", action="store_true", help="只用 index/corpus/templates 的 60 个示例模板")
     return parser
 
 
@@ -154,16 +156,22 @@ def cmd_show(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from .corpus.generate import generate, write_jsonl
+    from .corpus.generate import generate, scale_templates, write_jsonl
 
     if args.n < 0:
         print("N 不能为负数", file=sys.stderr)
         return 2
+    try:
+        templates, source = scale_templates(args.names_from, authored=args.templates)
+    except OSError as exc:
+        print(f"无法读取 {args.names_from}: {exc}", file=sys.stderr)
+        return 2
+    print(f"模板：{source}（{len(templates)} 个事项）", file=sys.stderr)
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         with _progress(args.n, "生成") as bar:
             def counted():
-                for record in generate(args.n, seed=args.seed):
+                for record in generate(args.n, seed=args.seed, templates=templates):
                     bar.update(1)
                     yield record
 

@@ -1,5 +1,10 @@
 """Scale-test corpus: the templates implemented across all of Guangdong's real divisions.
 
+``python -m index generate`` and the bench take their templates from :func:`scale_templates`:
+the ~2,200 distinct items of the real portal export (``index/corpus/portal_names.py``) when it
+is there, so that search at scale tells thousands of different items apart; else the 60
+authored templates.
+
     >>> from index.corpus.generate import generate, write_jsonl
     >>> with open("/tmp/items.jsonl", "w", encoding="utf-8") as fp:
     ...     count = write_jsonl(generate(100_000, seed=1), fp)
@@ -153,6 +158,19 @@ def generate(n: int, seed: int = 0, *, templates: list[dict] | None = None) -> I
             if produced >= n:
                 return
     raise ValueError(f"only {produced} distinct implementations exist for these templates; asked for {n}")
+
+
+def scale_templates(names_from: str | Path | None = None, *, authored: bool = False) -> tuple[list[dict], str]:
+    """The templates of a scale corpus and where they came from: the distinct items of a portal
+    export (``names_from``, by default the 2021 export of ../shared when it is there), else the
+    authored templates. A province's index holds thousands of different items, not 60."""
+    from .portal_names import DEFAULT_EXPORT, portal_templates
+
+    if not authored:
+        export = Path(names_from) if names_from else DEFAULT_EXPORT
+        if names_from or export.exists():
+            return portal_templates(export), str(export)
+    return load_templates(TEMPLATE_DIR), str(TEMPLATE_DIR)
 
 
 def main(argv: list[str] | None = None) -> int:
