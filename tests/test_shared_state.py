@@ -35,9 +35,11 @@ def test_processes_racing_for_the_last_tokens_never_both_get_one(tmp_path):
     workers = [multiprocessing.get_context("spawn").Process(target=_take, args=(path, 40, out)) for _ in range(3)]
     for worker in workers:
         worker.start()
+    # read before joining: a process that has put on a queue exits only once it is read
+    taken = [out.get(timeout=60) for _ in workers]
     for worker in workers:
-        worker.join(60)
-    assert sum(out.get(timeout=5) for _ in workers) == 50  # exactly the burst, over 120 attempts
+        worker.join(10)
+    assert sum(taken) == 50  # exactly the burst, over 120 attempts
 
 
 def test_a_numbered_reply_picks_the_button_another_worker_offered(tmp_path):
