@@ -61,3 +61,30 @@ def test_an_event_class_defined_later_is_found():
 
 def test_apply_is_idempotent():
     assert speedups.apply() == speedups.apply()
+
+
+def test_the_regex_featurizer_compiles_its_patterns_once_and_finds_the_same():
+    import re
+
+    from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer
+    from rasa.nlu.tokenizers.tokenizer import Token
+    from rasa.shared.nlu.training_data.message import Message
+
+    speedups.apply()
+    featurizer = RegexFeaturizer.__new__(RegexFeaturizer)
+    featurizer.case_sensitive = True
+    featurizer.known_patterns = [{"name": "region", "pattern": "南海区|桂城街道"}, {"name": "fee", "pattern": "收费|多少钱"}]
+    message = Message({"text": "南海区办证收费吗", "text_tokens": [Token("南海区", 0), Token("办证", 3), Token("收费", 5), Token("吗", 7)]})
+    compiles = []
+    original = re._compiler.compile
+    re._compiler.compile = lambda p, flags=0: compiles.append(p) or original(p, flags)
+    try:
+        for _ in range(3):
+            re.purge()  # as if re's cache had dropped them: the featurizer must not need it
+            sequence, sentence = featurizer._features_for_patterns(message, "text")
+    finally:
+        re._compiler.compile = original
+    assert sequence.toarray().tolist() == [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
+    assert sentence.toarray().tolist() == [[1.0, 1.0]]
+    assert sorted(compiles) == ["南海区|桂城街道", "收费|多少钱"]  # once each, whatever re's cache does
+    assert isinstance(featurizer.known_patterns[0]["pattern"], str)  # what Rasa persists is unchanged
