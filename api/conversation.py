@@ -84,9 +84,10 @@ class Conversations:
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("Rasa unavailable, answering from search: %s", exc)
             replies = await asyncio.to_thread(self.search_answer, sender, message, base_url)
+        answered: list[tuple[str, str | None, str | None]] = []
         for reply in replies:
-            self._follow_up(sender, message, reply, channel, base_url)
-            self.store.add_message(sender, "bot", reply.text or "", reply.custom, channel=channel)
+            self._follow_up(sender, message, reply, channel, base_url, answered)
+        self.store.add_replies(sender, [(reply.text or "", reply.custom) for reply in replies], answered, channel=channel)
         return replies
 
     def _while_handed_off(self, sender: str, message: str, status: str) -> list[ChatOut]:
@@ -101,7 +102,8 @@ class Conversations:
         text = f"正在为您转接人工客服，您前面还有 {position - 1} 位，请稍候。发送“取消人工”可返回智能助手。"
         return [ChatOut(recipient_id=sender, text=text, custom={"response": "utter_human_waiting", "handoff": "waiting", "position": position})]
 
-    def _follow_up(self, sender: str, message: str, reply: ChatOut, channel: str, base_url: str) -> None:
+    def _follow_up(self, sender: str, message: str, reply: ChatOut, channel: str, base_url: str,
+                   answered: list[tuple[str, str | None, str | None]]) -> None:
         custom = reply.custom or {}
         response = custom.get("response")
         if custom.get("handoff") is True:
@@ -112,7 +114,7 @@ class Conversations:
         if isinstance(custom.get("apply"), dict):
             self._make_draft(sender, reply, custom, base_url)
         if response in ANSWERS and custom.get("item_code"):
-            self.store.add_answer(custom["item_code"], custom.get("item_key"), response)
+            answered.append((custom["item_code"], custom.get("item_key"), response))  # stored with the replies
             reply.custom = {**(reply.custom or custom), "feedback": True}
         if response in UNANSWERED:
             self.store.add_unanswered(sender, message, response)

@@ -188,6 +188,20 @@ class Store:
             )
             return int(result.inserted_primary_key[0])
 
+    def add_replies(self, sender: str, replies: list[tuple[str, dict | None]],
+                    answered: list[tuple[str, str | None, str | None]] = (), *, channel: str = "web") -> None:
+        """A turn's replies and the answers they count, in one transaction (one sync, not one each)."""
+        with self.engine.begin() as db:
+            self._touch(db, sender, channel)
+            now = time.time()
+            for text, custom in replies:
+                db.execute(messages.insert().values(
+                    sender=sender, role="bot", text=mask(text or ""),
+                    custom=json.dumps(custom, ensure_ascii=False) if custom else None, created_at=now,
+                ))
+            for item_code, item_base, response in answered:
+                db.execute(answers.insert().values(item_code=item_code, item_base=item_base, response=response, created_at=now))
+
     def transcript(self, sender: str, after: int = 0, roles: tuple[str, ...] | None = None, limit: int = 500) -> list[dict]:
         query = sa.select(messages).where(messages.c.sender == sender, messages.c.id > after)
         if roles:

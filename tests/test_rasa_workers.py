@@ -77,3 +77,24 @@ def test_the_launcher_settings_name_every_worker():
     settings = ApiSettings(GUIDE_RASA_PORT=6100, GUIDE_RASA_WORKERS=3)
     assert settings.resolved_rasa_url() == "http://127.0.0.1:6100,http://127.0.0.1:6101,http://127.0.0.1:6102"
     assert ApiSettings(rasa_url="http://rasa:5005").resolved_rasa_url() == "http://rasa:5005"
+
+
+def test_a_turns_replies_and_answer_counts_are_written_in_one_transaction(tmp_path):
+    from sqlalchemy import event
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[
+            {"recipient_id": "web-1", "text": "需要准备的材料：…", "custom": {"response": "utter_materials", "item_code": "4406", "item_key": "442106040001"}},
+            {"recipient_id": "web-1", "text": "还想了解什么？"},
+        ])
+
+    store = Store(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    rasa = RasaWorkers([httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://one")])
+    conversations = Conversations(store, searcher=None, rasa=rasa, drafts=None)
+    commits = []
+    event.listen(store.engine, "commit", lambda connection: commits.append(1))
+    asyncio.run(conversations.converse("web-1", "居住证要带什么"))
+    assert len(commits) == 2  # the citizen's message, then the replies and the count: not four syncs
+    assert [m["role"] for m in store.transcript("web-1")] == ["citizen", "bot", "bot"]
+    assert store.top_items()[0]["item_code"] == "4406"
+    store.close()
