@@ -22,6 +22,9 @@ def test_compose_runs_each_part_as_its_own_service():
     assert services["actions"]["command"].endswith("--actions actions -p 5055")
     env = services["api"]["environment"]
     assert env["GUIDE_API_DATABASE_URL"].startswith("postgresql://") and env["ELASTICSEARCH_URL"].startswith("http://elasticsearch")
+    # the actions are a service of their own in production: /readyz must ask it, Rasa must call it
+    assert env["GUIDE_ACTIONS_MODULE"] == "" and env["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
+    assert "actions_module" not in yaml.safe_load((DEPLOY / "endpoints.yml").read_text("utf-8"))["action_endpoint"]
 
 
 def test_production_endpoints_use_postgres_tracker_and_redis_locks():
