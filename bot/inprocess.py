@@ -87,6 +87,7 @@ def warm(module: str):
     return action_thread().submit(warm_up) if callable(warm_up) else None
 
 
+@functools.cache  # one class, so every in-process endpoint is of the same type
 def _endpoint_class():
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig
     from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
