@@ -55,16 +55,24 @@ def warm_up(api_url: str, seconds: float = 180.0) -> float:
     """
     started = time.monotonic()
     wait_ready(api_url, seconds)
-    body = json.dumps({"sender": "warm-up", "message": WARM_UP_QUESTION}).encode()
-    while time.monotonic() - started < seconds:
-        request = urllib.request.Request(f"{api_url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
+    ask_until_answered(api_url, seconds - (time.monotonic() - started))
+    return time.monotonic() - started
+
+
+def ask_until_answered(url: str, seconds: float = 180.0, *, sender: str = "warm-up") -> None:
+    """Ask ``url``'s REST channel one item question until the answer is a real one (not [] nor
+    the search fallback). Raises :class:`ServiceFailed` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    body = json.dumps({"sender": sender, "message": WARM_UP_QUESTION}).encode()
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(f"{url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 replies = json.loads(response.read() or b"[]")
-        except OSError:
+        except (OSError, ValueError):
             replies = []
         if replies and all((r.get("custom") or {}).get("response") != "search_fallback" for r in replies):
-            return time.monotonic() - started
+            return
         time.sleep(0.2)
     raise ServiceFailed(f"the stack did not answer an item question within {seconds:.0f} s; see var/log/")
 
@@ -90,6 +98,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports, in increasing order."""
+    ports: set[int] = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return sorted(ports)
+
+
+def _reachable(host: str) -> str:
+    """The address to ask a server listening on ``host`` (every interface: loopback)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 def port_taken(host: str, port: int) -> bool:
@@ -126,8 +147,7 @@ def api_server(host: str, port: int, workers: int = 1) -> Service:
     args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--ws", "none", "--host", host, "--port", str(port)]
     if workers > 1:
         args += ["--workers", str(workers)]
-    return Service("api", args, f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/healthz",
-                   120, port, host, "PORT")
+    return Service("api", args, f"http://{_reachable(host)}:{port}/healthz", 120, port, host, "PORT")
 
 
 @dataclass
@@ -161,15 +181,12 @@ class Stack:
 
     @classmethod
     def on_free_ports(cls, rasa_workers: int = 1, **options) -> "Stack":
-        ports = set()
-        while len(ports) < rasa_workers + 2:
-            ports.add(free_port())
-        api, actions, *rasa = sorted(ports)
+        api, actions, *rasa = free_ports(rasa_workers + 2)
         return cls(api_port=api, actions_port=actions, rasa_ports=rasa, **options)
 
     @property
     def api_url(self) -> str:
-        return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '::', '') else self.host}:{self.api_port}"
+        return f"http://{_reachable(self.host)}:{self.api_port}"
 
     @property
     def env(self) -> dict[str, str]:

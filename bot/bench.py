@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from api.processes import BIN, ROOT, Service, Services, Stack, free_port, rasa_actions
+from api.processes import BIN, ROOT, Service, Services, Stack, ask_until_answered, free_ports, rasa_actions
 from api.settings import ApiSettings
 from index.backends.embedded import EmbeddedBackend
 from index.bench import percentile
@@ -37,7 +37,6 @@ from index.loader import iter_accepted, read_batch
 from index.search import Searcher
 
 DIALOGUES = ROOT / "tests" / "dev" / "dialogues.jsonl"
-COLD_QUESTION = "我想办居住证要带什么材料"
 
 
 def _peak_rss_mb(pids: list[int]) -> float:
@@ -88,20 +87,6 @@ async def _play(url: str, conversations: list[list[str]], concurrency: int, turn
     return latencies, wall, errors
 
 
-def _answered(url: str, sender: str, seconds: float = 300) -> None:
-    """Ask one item question until it gets a real answer (not [] nor the search fallback)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            replies = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": COLD_QUESTION}, timeout=60).json()
-            if replies and all((r.get("custom") or {}).get("response") != "search_fallback" for r in replies):
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"no answer from {url} within {seconds:.0f} s")
-
-
 def _ours(workers: int) -> tuple[dict, list[Service], str]:
     stack = Stack.on_free_ports(rasa_workers=workers)
     # the stack is measured, not the per-sender limit (the 50-turn conversation would hit it)
@@ -111,7 +96,7 @@ def _ours(workers: int) -> tuple[dict, list[Service], str]:
 def _reference(tmp: Path) -> tuple[dict, list[Service], str]:
     """The same model and data served the standard way: `rasa run` + `rasa run actions`, endpoints
     with the action server's URL and nothing else (in-memory tracker and lock stores)."""
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port = free_ports(2)
     endpoints = tmp / "reference-endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n", encoding="utf-8")
     rasa = Service("rasa", [str(BIN / "rasa"), "run", "-m", "models", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port),
@@ -141,7 +126,7 @@ def bench_size(n: int, conversations: list[list[str]], levels: list[int], turns:
             with Services({**env, "GUIDE_DATA_DIR": str(data)}) as services:
                 t0 = time.perf_counter()
                 services.start_all(*services_to_start)
-                _answered(url, "cold")
+                ask_until_answered(url, 300, sender="cold")
                 cold_s = time.perf_counter() - t0
                 for concurrency in levels:
                     latencies, wall, errors = asyncio.run(_play(url, conversations, concurrency, turns))
