@@ -31,6 +31,7 @@ from index.errors import BackendUnavailable
 from index.search import Searcher
 
 from .drafts import Drafts
+from .rasa_workers import RasaWorkers
 from .ratelimit import RateLimiter
 from .schemas import ChatOut
 from .store import Store
@@ -50,17 +51,22 @@ RASA_DOWN_NO_RESULTS = "抱歉，助手暂时无法回答，请稍后再试，�
 
 
 class Conversations:
-    def __init__(self, store: Store, searcher: Searcher, rasa, drafts: Drafts, limiter: RateLimiter | None = None):
+    def __init__(self, store: Store, searcher: Searcher, rasa: RasaWorkers | httpx.AsyncClient, drafts: Drafts,
+                 limiter: RateLimiter | None = None):
         self.store = store
         self.searcher = searcher
         self.rasa = rasa
         self.drafts = drafts
         self.limiter = limiter or RateLimiter(per_minute=0, burst=1)
 
-    def _rasa_for(self, sender: str) -> httpx.AsyncClient:
-        # a RasaWorkers (api/rasa_workers.py) picks the sender's worker; a bare client is the one
-        pick = getattr(self.rasa, "for_sender", None)
-        return pick(sender) if pick is not None else self.rasa
+    @property
+    def rasa(self) -> RasaWorkers:
+        return self._rasa
+
+    @rasa.setter
+    def rasa(self, rasa: RasaWorkers | httpx.AsyncClient) -> None:
+        # one client is one worker: every reader sees the same shape
+        self._rasa = rasa if isinstance(rasa, RasaWorkers) else RasaWorkers([rasa])
 
     async def converse(self, sender: str, message: str, *, channel: str = "web", base_url: str = "") -> list[ChatOut]:
         """The replies to one citizen message, in order."""
@@ -75,7 +81,7 @@ class Conversations:
         if conversation and conversation["status"] in ("waiting", "human"):
             return self._while_handed_off(sender, message, conversation["status"])
         try:
-            response = await self._rasa_for(sender).post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
+            response = await self.rasa.for_sender(sender).post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
             response.raise_for_status()
             replies = merge_custom(response.json(), sender)
             if not replies:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.rasa_workers import RasaWorkers
 from api.routers.health import get_rasa
 from api.settings import ApiSettings
 from index.backends.embedded import EmbeddedBackend
@@ -39,7 +40,7 @@ def client_for(tmp_path, servers, records, **settings):
         EmbeddedBackend(tmp_path).apply(records)
     app = create_app(IndexSettings(GUIDE_DATA_DIR=tmp_path), ApiSettings(GUIDE_DATA_DIR=tmp_path, **settings))
     fake = httpx.AsyncClient(transport=httpx.MockTransport(servers.handler), base_url="http://rasa")
-    app.dependency_overrides[get_rasa] = lambda: fake
+    app.dependency_overrides[get_rasa] = lambda: RasaWorkers([fake])
     return TestClient(app)
 
 

@@ -27,11 +27,11 @@ router = APIRouter(tags=["health"])
 TIMEOUT = 2.0
 
 
-def get_rasa(request: Request) -> RasaWorkers | httpx.AsyncClient:
+def get_rasa(request: Request) -> RasaWorkers:
     return request.app.state.conversations.rasa  # where citizens' turns go, and nothing else
 
 
-RasaDep = Annotated[RasaWorkers | httpx.AsyncClient, Depends(get_rasa)]
+RasaDep = Annotated[RasaWorkers, Depends(get_rasa)]
 
 
 @router.get("/healthz")
@@ -60,7 +60,7 @@ async def readyz(searcher: SearcherDep, settings: SettingsDep, rasa: RasaDep) ->
     problem = await _index_check(searcher)
     checks["index"] = problem or "ok"
 
-    clients = getattr(rasa, "clients", [rasa])  # every worker (api/rasa_workers.py) must be up
+    clients = rasa.clients  # every worker must be up
     problems = []
     for client in clients:
         status = await _get(client, "/status")
