@@ -5,8 +5,8 @@
 Rasa (REST channel, GUIDE_RASA_PORT, default 5005) listens on loopback only, with the custom
 actions inside it (GUIDE_ACTIONS_MODULE=actions; empty: a separate action server on
 GUIDE_ACTIONS_PORT, default 5055); citizens reach the API, which forwards chat turns to Rasa.
-A port already taken by another program stops the start with a message. Each child's output goes to ``var/log/<name>.log``. Ctrl-C or
-SIGTERM stops all of them.
+A port already taken by another program stops the start with a message. Each child's output
+goes to ``var/log/<name>.log``. Ctrl-C or SIGTERM stops all of them.
 """
 
 from __future__ import annotations

@@ -177,30 +177,30 @@ class Store:
         """Append to the transcript (masked) and return the message id."""
         with self.engine.begin() as db:
             self._touch(db, sender, channel)
-            result = db.execute(
-                messages.insert().values(
-                    sender=sender,
-                    role=role,
-                    text=mask(text or ""),
-                    custom=json.dumps(custom, ensure_ascii=False) if custom else None,
-                    created_at=time.time(),
-                )
+            return self._insert_message(db, sender, role, text, custom)
+
+    @staticmethod
+    def _insert_message(db, sender: str, role: str, text: str, custom: dict | None) -> int:
+        result = db.execute(
+            messages.insert().values(
+                sender=sender,
+                role=role,
+                text=mask(text or ""),
+                custom=json.dumps(custom, ensure_ascii=False) if custom else None,
+                created_at=time.time(),
             )
-            return int(result.inserted_primary_key[0])
+        )
+        return int(result.inserted_primary_key[0])
 
     def add_replies(self, sender: str, replies: list[tuple[str, dict | None]],
                     answered: list[tuple[str, str | None, str | None]] = (), *, channel: str = "web") -> None:
         """A turn's replies and the answers they count, in one transaction (one sync, not one each)."""
         with self.engine.begin() as db:
             self._touch(db, sender, channel)
-            now = time.time()
             for text, custom in replies:
-                db.execute(messages.insert().values(
-                    sender=sender, role="bot", text=mask(text or ""),
-                    custom=json.dumps(custom, ensure_ascii=False) if custom else None, created_at=now,
-                ))
+                self._insert_message(db, sender, "bot", text, custom)
             for item_code, item_base, response in answered:
-                db.execute(answers.insert().values(item_code=item_code, item_base=item_base, response=response, created_at=now))
+                self._insert_answer(db, item_code, item_base, response)
 
     def transcript(self, sender: str, after: int = 0, roles: tuple[str, ...] | None = None, limit: int = 500) -> list[dict]:
         query = sa.select(messages).where(messages.c.sender == sender, messages.c.id > after)
@@ -289,7 +289,11 @@ class Store:
 
     def add_answer(self, item_code: str, item_base: str | None, response: str | None) -> None:
         with self.engine.begin() as db:
-            db.execute(answers.insert().values(item_code=item_code, item_base=item_base, response=response, created_at=time.time()))
+            self._insert_answer(db, item_code, item_base, response)
+
+    @staticmethod
+    def _insert_answer(db, item_code: str, item_base: str | None, response: str | None) -> None:
+        db.execute(answers.insert().values(item_code=item_code, item_base=item_base, response=response, created_at=time.time()))
 
     def unanswered_questions(self, limit: int = 100) -> list[dict]:
         with self.engine.connect() as db:
