@@ -143,8 +143,11 @@ def rasa_server(port: int = 5005, model: str = "models", name: str = "rasa") -> 
 
 def api_server(host: str, port: int, workers: int = 1) -> Service:
     # --ws none: Rasa pins an old websockets that uvicorn's websocket support cannot import; no
-    # page here uses websockets.
-    args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--ws", "none", "--host", host, "--port", str(port)]
+    # page here uses websockets. --timeout-keep-alive 30: uvicorn's 5 s equals the idle expiry of
+    # httpx's pool (and is shorter than browsers'), so a client reusing a connection the server
+    # was just closing got a ReadError under load (seen twice in 50 × 60 s, make test).
+    args = [str(BIN / "uvicorn"), "api.main:create_app", "--factory", "--ws", "none", "--timeout-keep-alive", "30",
+            "--host", host, "--port", str(port)]
     if workers > 1:
         args += ["--workers", str(workers)]
     return Service("api", args, f"http://{_reachable(host)}:{port}/healthz", 120, port, host, "PORT")
