@@ -107,8 +107,10 @@ outbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("recipient", sa.String(128), nullable=False),  # masked
-    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),  # masked
     sa.Column("created_at", sa.Float, nullable=False),
+    # sent, recorded (no gateway), unreachable (call instead), failed: api/outbox.py
+    sa.Column("status", sa.String(16), nullable=False, server_default="recorded"),
 )
 
 wechat_seen = sa.Table(
@@ -116,6 +118,14 @@ wechat_seen = sa.Table(
     metadata,
     sa.Column("msg_id", sa.String(64), primary_key=True),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# When each WeChat citizen last wrote: customer-service messages may follow for 48 hours only.
+wechat_contacts = sa.Table(
+    "wechat_contacts",
+    metadata,
+    sa.Column("openid", sa.String(128), primary_key=True),
+    sa.Column("wrote_at", sa.Float, nullable=False),
 )
 
 
@@ -146,6 +156,14 @@ class Store:
         self.url = url
         self.engine = _engine(url)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # create_all makes missing tables, not missing columns: a database from before the
+        # outbox kept a status gets it here (its rows were only ever recorded).
+        with self.engine.begin() as db:
+            if "status" not in {column["name"] for column in sa.inspect(db).get_columns("outbox")}:
+                db.exec_driver_sql("ALTER TABLE outbox ADD COLUMN status VARCHAR(16) NOT NULL DEFAULT 'recorded'")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -330,9 +348,11 @@ class Store:
 
     # outbox and WeChat ---------------------------------------------------------------------
 
-    def add_outbox(self, channel: str, recipient: str, text: str) -> int:
+    def add_outbox(self, channel: str, recipient: str, text: str, status: str = "recorded") -> int:
+        """Record a message to a citizen (recipient and text already masked) and its status."""
         with self.engine.begin() as db:
-            result = db.execute(outbox.insert().values(channel=channel, recipient=recipient, text=text, created_at=time.time()))
+            result = db.execute(outbox.insert().values(channel=channel, recipient=recipient, text=text,
+                                                       status=status, created_at=time.time()))
             return int(result.inserted_primary_key[0])
 
     def sent(self, limit: int = 100) -> list[dict]:
@@ -340,14 +360,36 @@ class Store:
             rows = db.execute(sa.select(outbox).order_by(outbox.c.id.desc()).limit(limit)).mappings().all()
         return [dict(row) for row in rows]
 
-    def first_sighting(self, msg_id: str) -> bool:
-        """True the first time a WeChat MsgId is seen; False for a replay."""
+    def first_sighting(self, msg_id: str, *, wrote: str | None = None) -> bool:
+        """True the first time a WeChat MsgId is seen; False for a replay.
+
+        ``wrote``: the OpenID of a citizen's message, whose time is noted in the same
+        transaction (:meth:`last_wrote`, WeChat's 48-hour window).
+        """
+        now = time.time()
         try:
             with self.engine.begin() as db:
-                db.execute(wechat_seen.insert().values(msg_id=msg_id, created_at=time.time()))
+                db.execute(wechat_seen.insert().values(msg_id=msg_id, created_at=now))
+                if wrote:
+                    self._note_contact(db, wrote, now)
             return True
         except IntegrityError:
             return False
+
+    @staticmethod
+    def _note_contact(db, openid: str, now: float) -> None:
+        if db.execute(wechat_contacts.update().where(wechat_contacts.c.openid == openid).values(wrote_at=now)).rowcount:
+            return
+        try:
+            with db.begin_nested():
+                db.execute(wechat_contacts.insert().values(openid=openid, wrote_at=now))
+        except IntegrityError:  # the same citizen's other message, on another worker
+            db.execute(wechat_contacts.update().where(wechat_contacts.c.openid == openid).values(wrote_at=now))
+
+    def last_wrote(self, openid: str) -> float | None:
+        """When this WeChat citizen last sent a message (seconds since the epoch), if ever."""
+        with self.engine.connect() as db:
+            return db.execute(sa.select(wechat_contacts.c.wrote_at).where(wechat_contacts.c.openid == openid)).scalar()
 
 
 
