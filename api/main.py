@@ -32,6 +32,8 @@ from .shared_state import SharedState
 from .routers import admin, agent, apply, chat, feedback, health, items, pages, wechat
 from .settings import ApiSettings
 from .store import Store
+from .wechat_api import WeChatApi
+from .wechat_sender import with_wechat
 
 STATIC_DIR = Path(__file__).parent / "static"
 logger = logging.getLogger(__name__)
@@ -53,10 +55,12 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.tokens = {"admin": api_settings.secret("admin_token"), "agent": api_settings.secret("agent_token")}
         app.state.drafts = Drafts(store, api_settings.secret("secret_key"), api_settings.draft_ttl_hours)
         app.state.drafts.purge()
-        app.state.sender = load_sender(api_settings.sender, store)
         app.state.rasa = RasaWorkers.from_urls(api_settings.resolved_rasa_url(), timeout=api_settings.rasa_timeout)
-        # shared by every API worker: a sender is limited once, whichever process takes its turn
+        # shared by every API worker: a sender is limited once, whichever process takes its turn;
+        # WeChat's access token is fetched once for all
         app.state.shared = SharedState(api_settings.data_dir / "shared.sqlite")
+        app.state.wechat_api = WeChatApi.from_settings(api_settings, app.state.shared)  # None without AppID and secret
+        app.state.sender = with_wechat(load_sender(api_settings.sender, store), app.state.wechat_api, store)
         limiter = SharedRateLimiter(app.state.shared, api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
         app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts, limiter)
         # Build or load the search index before the first request, not during it. A search
@@ -72,6 +76,8 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
             yield
         finally:
             await app.state.rasa.aclose()
+            if app.state.wechat_api is not None:
+                app.state.wechat_api.close()
             store.close()
             backend.close()
 

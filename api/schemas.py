@@ -123,6 +123,7 @@ class SentOut(BaseModel):
     recipient: str
     id: int
     text: str
+    status: str = "recorded"  # sent (the gateway took it) or recorded (no gateway configured)
 
 
 class QueueEntryOut(BaseModel):

@@ -14,7 +14,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -77,12 +77,20 @@ class ApiSettings(BaseSettings):
     wechat_encoding_aes_key: str = ""
     wechat_reply_limit_bytes: int = 2000
     wechat_deadline_seconds: float = 4.0
+    # Customer-service messages (客服消息: late answers, agents' replies, checklists) go through
+    # WeChat's API when the AppID and the AppSecret (开发者密码) are both set; else they are only
+    # recorded. The secret is a SecretStr: it never shows in a repr or a log. The API's address is
+    # a setting so that tests can point it at a fake (api/wechat_api.py).
+    wechat_app_secret: SecretStr = SecretStr("")
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_api_timeout: float = Field(5.0, gt=0, le=30)
     # The kiosk clears a conversation after this many idle seconds (privacy between citizens).
     kiosk_idle_seconds: int = 90
     # Per-sender rate limit: turns per minute, and how many at once (0 turns the limit off).
     rate_limit_per_minute: float = 30
     rate_limit_burst: int = 10
-    # The SMS / WeChat gateway for messages to citizens, as module:Class; empty: record only.
+    # The SMS gateway for messages to citizens, as module:Class; empty: record only. WeChat goes
+    # through its customer-service API instead when wechat_app_secret is set (api/wechat_sender.py).
     sender: str = ""
 
     def resolved_rasa_url(self) -> str:

@@ -7,7 +7,14 @@ GET  /api/agent/conversations/{sender}         the transcript (masked)
 POST /api/agent/conversations/{sender}/reply   {"text"}: answer into the conversation
 POST /api/agent/conversations/{sender}/close   hand the conversation back to the assistant
 POST /api/agent/send                           {"channel","recipient","item_code"}: send the checklist
-GET  /api/agent/sent                           what was sent lately
+GET  /api/agent/sent                           what was sent lately, with each message's status
+
+A reply into a WeChat conversation, and a checklist to a WeChat citizen, go out as WeChat
+customer-service messages (api/wechat_sender.py). When they cannot: 409 with
+``{"detail": {"code": "unreachable", "message": "无法再通过微信联系该市民…请改为电话联系。"}}``
+(48 hours since the citizen wrote, WeChat's quota used up: call instead), 502 with code
+``gateway_unavailable`` (WeChat cannot be asked now). A reply that did not go out is not added
+to the transcript: the agent still has it in the box, to read out on the phone.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from index import render
 
 from ..deps import BaseUrlDep, ConversationsDep, RequireAgent, SearcherDep, SenderDep, StoreDep
-from ..outbox import SendError
+from ..outbox import MessageSender, NotDelivered, SendError, Sent, Unreachable
 from ..schemas import AgentReplyIn, ConversationMessageOut, CreatedOut, QueueEntryOut, SendChecklistIn, SentOut
 
 router = APIRouter(prefix="/api/agent", tags=["agent"], dependencies=[RequireAgent])
@@ -47,11 +54,10 @@ async def reply(sender: SenderPath, body: AgentReplyIn, store: StoreDep, convers
     conversation = store.conversation(sender)
     if conversation is None:
         raise HTTPException(status_code=404, detail="没有这个会话")
-    message_id = conversations.agent_reply(sender, body.text)
     if conversation["channel"] == "wechat":
         # A WeChat citizen is not polling a page: the reply goes out as a customer-service message.
-        await asyncio.to_thread(outbox.send, "wechat", sender, body.text)
-    return CreatedOut(id=message_id)
+        await asyncio.to_thread(_send, outbox, "wechat", sender, body.text)
+    return CreatedOut(id=conversations.agent_reply(sender, body.text))
 
 
 @router.post("/conversations/{sender}/close", status_code=204)
@@ -73,11 +79,19 @@ def send_checklist(body: SendChecklistIn, searcher: SearcherDep, outbox: SenderD
     lines += render.materials_lines(record, body.situation)
     lines.append(f"完整办事指南：{base_url}/api/items/{body.item_code}/guide")
     text = "\n".join(lines)
+    sent = _send(outbox, body.channel, body.recipient, text)
+    return SentOut(channel=sent.channel, recipient=sent.recipient, id=sent.id, text=text, status=sent.status)
+
+
+def _send(outbox: MessageSender, channel: str, recipient: str, text: str) -> Sent:
+    """``outbox.send``, its refusals as the console's errors."""
     try:
-        sent = outbox.send(body.channel, body.recipient, text)
+        return outbox.send(channel, recipient, text)
     except SendError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    return SentOut(channel=sent.channel, recipient=sent.recipient, id=sent.id, text=text)
+    except NotDelivered as exc:
+        code, status = ("unreachable", 409) if isinstance(exc, Unreachable) else ("gateway_unavailable", 502)
+        raise HTTPException(status_code=status, detail={"code": code, "message": str(exc)}) from exc
 
 
 @router.get("/sent")
