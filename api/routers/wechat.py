@@ -22,11 +22,14 @@ A request is checked before its body is read: a bad signature or a timestamp mor
 minutes off is 403; then the body (at most 64 KB, else 413) is parsed with DTDs refused (400),
 decrypted first in compatible/safe mode (an undecryptable body is 400).
 Each delivery is taken once (WeChat retries a message it got no reply for within 5 seconds):
-a MsgId seen before is answered ``success``. A text turn goes to
-:meth:`api.conversation.Conversations.converse`; if it is not done within
-``wechat_deadline_seconds`` the citizen is asked to send the question again, and the turn goes on:
-the same question sent again gets its answer without being taken twice. Buttons become numbered
-lines; a reply "1" picks button 1.
+a MsgId seen before (an event: its sender and CreateTime) is answered ``success``; the time a
+citizen's message arrives is noted for WeChat's 48-hour window (:mod:`api.wechat_sender`). A
+text turn goes to :meth:`api.conversation.Conversations.converse`; if it is not done within
+``wechat_deadline_seconds`` the turn goes on, and either its answer follows as a customer-service
+message (WeChat's API configured: GUIDE_API_WECHAT_APP_SECRET; the request answers ``success``,
+:mod:`api.wechat_late`) or the citizen is asked to send the question again, which then gets the
+answer without the turn being taken twice. Buttons become numbered lines; a reply "1" picks
+button 1.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from index.personal import mask
 
 from .. import wechat
 from ..deps import get_base_url
+from ..wechat_late import LateAnswers
+from ..wechat_sender import opens_window
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +97,8 @@ async def receive_message(request: Request) -> Response:
     if claimed and claimed != message["FromUserName"]:
         return Response(status_code=400)
     store = request.app.state.store
-    if not store.first_sighting(wechat.dedup_key(message)):
+    wrote = message["FromUserName"] if opens_window(message) else None
+    if not store.first_sighting(wechat.dedup_key(message), wrote=wrote):
         return _no_reply()
     try:
         content = await _answer(request, message, started)
@@ -125,6 +131,9 @@ async def _take_turn(request: Request, message: dict[str, str], content: str, st
     memory = _memory(request)
     openid = message["FromUserName"]
     base_url = get_base_url(request)
+    late = _late_answers(request)
+    if late is not None and late.awaiting(openid, content):
+        return None  # sent again while its answer is on the way: that answer is enough
     task = memory.take_pending(openid, content)
     if task is None:
         task = asyncio.create_task(_converse(request, memory, openid, memory.resolve(openid, content), base_url))
@@ -133,7 +142,11 @@ async def _take_turn(request: Request, message: dict[str, str], content: str, st
     try:
         reply = await asyncio.wait_for(asyncio.shield(task), remaining)
     except asyncio.TimeoutError:
-        # The turn goes on (its state is the conversation's); the question sent again collects it.
+        # The turn goes on (its state is the conversation's): its answer follows, or the question
+        # sent again collects it.
+        if late is not None:
+            late.follow(openid, content, task)
+            return None
         memory.wait_for_later(openid, content, task)
         return wechat.WAIT
     if not reply.text:
@@ -216,6 +229,17 @@ def _memory(request: Request) -> wechat.ChannelMemory:
     if memory is None:
         memory = state.wechat_memory = wechat.ChannelMemory(shared=getattr(state, "shared", None))
     return memory
+
+
+def _late_answers(request: Request) -> LateAnswers | None:
+    """Where late answers go when WeChat's API is configured (None: the citizen asks again)."""
+    state = request.app.state
+    if getattr(state, "wechat_api", None) is None:
+        return None
+    late = getattr(state, "wechat_late", None)
+    if late is None:
+        late = state.wechat_late = LateAnswers(state.sender)
+    return late
 
 
 def _text(message: dict[str, str], content: str, crypto: wechat.MessageCrypto | None) -> Response:
