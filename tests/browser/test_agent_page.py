@@ -116,3 +116,50 @@ def test_queue_open_reply_and_close(page, live):
     assert store.conversation(sender)["status"] == "bot"
     expect(entry).to_have_count(0)
     assert page.errors == []
+
+
+def test_wechat_citizen_past_the_window_is_to_be_called(page, live, tmp_path):
+    """A WeChat conversation: the checklist's recipient is the open citizen's OpenID, and what
+    WeChat may no longer deliver (here: the citizen never wrote within 48 hours) is an error that
+    says to call; the reply stays in the box and out of the transcript; the sent list says why."""
+    from api.outbox import RecordingSender
+    from api.shared_state import SharedState
+    from api.wechat_api import WeChatApi
+    from api.wechat_sender import with_wechat
+
+    store = live.app.state.store
+    openid = "oBrowserWeChat_citizen-48h"
+    store.add_message(openid, "citizen", "居住证怎么续签", channel="wechat")
+    store.set_status(openid, "waiting", channel="wechat")
+    # Nothing listens on port 9: refused in the window check, before any call could be made.
+    api = WeChatApi("wx0123456789abcdef", "browser-test-secret", SharedState(tmp_path / "shared.sqlite"), base_url="http://127.0.0.1:9")
+    recording = live.app.state.sender
+    live.app.state.sender = with_wechat(RecordingSender(store), api, store)
+    try:
+        page.goto(f"{live.url}/agent")
+        _login(page, live.app.state.tokens["agent"])
+        page.locator(f'#queue button[data-sender="{openid}"]').click()
+        page.get_by_label("回复群众").fill("您好，续签请带上居住证原件。")
+        page.get_by_role("button", name="发送回复").click()
+        status = page.locator("#conversation-status")
+        expect(status).to_contain_text("回复未发出：无法再通过微信联系该市民")
+        expect(status).to_contain_text("请改为电话联系")
+        expect(status).to_have_class(re.compile(r"\berror\b"))
+        expect(page.get_by_label("回复群众")).to_have_value("您好，续签请带上居住证原件。")
+        expect(page.locator("#transcript .line.agent")).to_have_count(0)
+        expect(page.locator("#sent tr").first).to_contain_text("无法送达，请电话联系")
+
+        # The checklist: 微信 puts the open citizen's OpenID in the recipient box.
+        page.get_by_label("群众的问题或事项名称").fill("居住证")
+        page.get_by_role("button", name="检索").click()
+        page.locator("#results .result").first.click()
+        page.locator("#send-channel").select_option("wechat")
+        expect(page.get_by_label("微信 OpenID")).to_have_value(openid)
+        page.get_by_role("button", name="发送", exact=True).click()
+        expect(page.locator("#send-status")).to_contain_text("未发送：无法再通过微信联系该市民")
+        expect(page.locator("#send-status")).to_have_class(re.compile(r"\berror\b"))
+    finally:
+        live.app.state.sender = recording
+        api.close()
+        store.set_status(openid, "bot", channel="wechat")
+    assert page.errors == []

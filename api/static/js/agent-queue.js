@@ -1,5 +1,6 @@
 // The agent console's hand-off side: the queue (polled every 3 s), one open conversation with a
-// reply box and 结束人工, and the list of messages recently sent to callers.
+// reply box and 结束人工, and the list of messages recently sent to callers with their status. A
+// reply WeChat can no longer deliver (48 hours, quota) is shown as an error: call instead.
 
 import { clear, el, formatTime, problemText } from "./common.js";
 
@@ -8,11 +9,19 @@ const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
 const ROLES = { citizen: "群众", bot: "助手", agent: "客服", system: "系统" };
 const CHANNELS = { web: "网页", kiosk: "自助终端", wechat: "微信", sms: "短信" };
+const STATUSES = { sent: "已发出", recorded: "仅记录（未接入网关）", unreachable: "无法送达，请电话联系", failed: "发送失败" };
+
+/** Show ``text`` in a status line, marked as an error or not. */
+export function say(node, text, error = false) {
+  node.textContent = text;
+  node.classList.toggle("error", error);
+}
 
 export class AgentQueue {
   constructor(gate) {
     this.gate = gate;
     this.open = null; // sender of the conversation shown
+    this.openChannel = null; // and its channel (a WeChat citizen's sender is the OpenID)
     this.timer = null;
     this.lastSeen = 0; // last transcript message id shown
     $("reply-form").addEventListener("submit", (event) => this.reply(event));
@@ -62,20 +71,21 @@ export class AgentQueue {
         el("span", { class: "last" }, String(entry.last_message ?? "")),
       );
       if (entry.sender === this.open) button.setAttribute("aria-current", "true");
-      button.addEventListener("click", () => this.show(entry.sender));
+      button.addEventListener("click", () => this.show(entry.sender, entry.channel));
       list.append(el("li", {}, button));
       // The list is rebuilt every poll: keep the keyboard focus where it was.
       if (entry.sender === focused) button.focus();
     }
   }
 
-  async show(sender) {
+  async show(sender, channel) {
     this.open = sender;
+    this.openChannel = channel;
     this.lastSeen = 0;
     clear($("transcript"));
     $("conversation").hidden = false;
     $("conversation-title").textContent = `会话 ${sender.slice(0, 24)}`;
-    $("conversation-status").textContent = "";
+    say($("conversation-status"), "");
     document.querySelectorAll("#queue button").forEach((b) => b.toggleAttribute("aria-current", b.dataset.sender === sender));
     await this.loadTranscript();
     $("reply").focus();
@@ -115,11 +125,13 @@ export class AgentQueue {
     const result = await this.gate.call("POST", `/api/agent/conversations/${enc(this.open)}/reply`, { json: { text } });
     if (!result) return;
     if (!result.ok) {
-      status.textContent = `回复未发出：${problemText(result)}`;
+      // The text stays in the box: to try again, or to read out on the phone.
+      say(status, `回复未发出：${problemText(result)}`, true);
+      this.loadSent();
       return;
     }
     $("reply").value = "";
-    status.textContent = "已回复。";
+    say(status, "已回复。");
     await this.loadTranscript();
     await this.loadQueue();
   }
@@ -133,6 +145,7 @@ export class AgentQueue {
       return;
     }
     this.open = null;
+    this.openChannel = null;
     $("conversation").hidden = true;
     await this.loadQueue();
     $("queue-status").textContent = "已结束人工服务，会话交还智能助手。";
@@ -153,9 +166,10 @@ export class AgentQueue {
           el("td", {}, CHANNELS[row?.channel] || String(row?.channel ?? "")),
           el("td", {}, String(row?.recipient ?? "")),
           el("td", { class: "clip" }, String(row?.text ?? "")),
+          el("td", {}, STATUSES[row?.status] || String(row?.status ?? "")),
         ),
       );
     }
-    if (!result.data.length) body.append(el("tr", {}, el("td", { colspan: 4 }, "还没有发送记录。")));
+    if (!result.data.length) body.append(el("tr", {}, el("td", { colspan: 5 }, "还没有发送记录。")));
   }
 }

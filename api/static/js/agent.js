@@ -3,7 +3,7 @@
 // recently sent messages are in agent-queue.js. Staff API calls go through the token gate.
 
 import { TokenGate } from "./auth.js";
-import { AgentQueue } from "./agent-queue.js";
+import { AgentQueue, say } from "./agent-queue.js";
 import { clear, el, problemText, request } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -74,7 +74,7 @@ function openResult(row, button) {
   $("detail-title").textContent = String(row.name ?? "");
   $("detail-meta").textContent = `${String(row.region ?? "")} · ${String(row.body ?? "")} · 实施编码 ${String(row.code ?? "")}`;
   $("copy-status").textContent = "";
-  $("send-status").textContent = "";
+  say($("send-status"), "");
   showTab("guide");
   $("detail-title").setAttribute("tabindex", "-1");
   $("detail-title").focus();
@@ -151,17 +151,18 @@ async function sendChecklist(event) {
   const channel = $("send-channel").value;
   const recipient = $("recipient").value.trim();
   if (!recipient) return;
-  status.textContent = "正在发送……";
+  say(status, "正在发送……");
   const result = await gate.call("POST", "/api/agent/send", {
     json: { channel, recipient, item_code: current.code, situation: null },
   });
   if (!result) return;
   if (!result.ok) {
-    status.textContent = `未发送：${problemText(result, "发送失败，请稍后再试。")}`;
+    say(status, `未发送：${problemText(result, "发送失败，请稍后再试。")}`, true);
+    queue.loadSent();
     return;
   }
   const how = channel === "sms" ? "短信" : "微信";
-  status.textContent = `已通过${how}发送至 ${String(result.data?.recipient ?? "")}。`;
+  say(status, `已通过${how}发送至 ${String(result.data?.recipient ?? "")}。`);
   $("recipient").value = "";
   queue.loadSent();
 }
@@ -170,6 +171,8 @@ function recipientLabel() {
   const sms = $("send-channel").value === "sms";
   $("recipient-label").textContent = sms ? "手机号码" : "微信 OpenID";
   $("recipient").inputMode = sms ? "tel" : "text";
+  // The WeChat citizen whose conversation is open is the likely recipient: their OpenID.
+  if (!sms && !$("recipient").value && queue.openChannel === "wechat") $("recipient").value = queue.open;
 }
 
 $("search-form").addEventListener("submit", search);
