@@ -13,6 +13,7 @@ from .conversation import Conversations
 from .drafts import Drafts
 from .outbox import MessageSender
 from .settings import ApiSettings
+from .speech import Speech
 from .store import Store
 
 
@@ -40,6 +41,10 @@ def get_sender(request: Request) -> MessageSender:
     return request.app.state.sender
 
 
+def get_speech(request: Request) -> Speech:
+    return request.app.state.speech
+
+
 def get_base_url(request: Request) -> str:
     """Where links sent out of the page point: the configured public URL, else this request's."""
     configured = request.app.state.settings.public_url
@@ -52,6 +57,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 DraftsDep = Annotated[Drafts, Depends(get_drafts)]
 ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
 SenderDep = Annotated[MessageSender, Depends(get_sender)]
+SpeechDep = Annotated[Speech, Depends(get_speech)]
 BaseUrlDep = Annotated[str, Depends(get_base_url)]
 
 

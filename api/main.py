@@ -29,7 +29,8 @@ from .outbox import load_sender
 from .rasa_workers import RasaWorkers
 from .ratelimit import SharedRateLimiter
 from .shared_state import SharedState
-from .routers import admin, agent, apply, chat, feedback, health, items, pages, wechat
+from .speech import Speech
+from .routers import admin, agent, apply, chat, feedback, health, items, pages, speech, wechat
 from .settings import ApiSettings
 from .store import Store
 from .wechat_api import WeChatApi
@@ -63,6 +64,9 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
         app.state.sender = with_wechat(load_sender(api_settings.sender, store), app.state.wechat_api, store)
         limiter = SharedRateLimiter(app.state.shared, api_settings.rate_limit_per_minute, api_settings.rate_limit_burst)
         app.state.conversations = Conversations(store, app.state.searcher, app.state.rasa, app.state.drafts, limiter)
+        # read-aloud: buckets of its own in the same shared state, so listening never costs a turn
+        app.state.speech = Speech.from_settings(api_settings)
+        app.state.speech_limiters = speech.limiters(app.state.shared, api_settings)
         # Build or load the search index before the first request, not during it. A search
         # service that is down now must not stop the API: chat answers politely until it is back.
         try:
@@ -82,7 +86,7 @@ def create_app(index_settings: IndexSettings | None = None, api_settings: ApiSet
             backend.close()
 
     app = FastAPI(title="广东政务服务办事指南助手", version="0.1.0", lifespan=lifespan)
-    for module in (health, items, chat, wechat, apply, feedback, agent, admin, pages):
+    for module in (health, items, chat, wechat, apply, feedback, agent, admin, speech, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -133,3 +133,30 @@ class QueueEntryOut(BaseModel):
     queued_at: float | None
     position: int | None
     last_message: str | None
+
+
+# The API refuses to read aloud more than this: far more than any answer, far less than a book.
+SPEECH_MAX_CHARS = 4000
+
+
+class SpeechIn(BaseModel):
+    """An answer to read aloud: the text the assistant gave ``sender`` (checked against its
+    transcript, so the route is no free text-to-speech service), in Mandarin or Cantonese."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sender: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=SPEECH_MAX_CHARS)]
+    lang: Literal["cmn", "yue"] = "cmn"
+
+
+class SpeechVoiceOut(BaseModel):
+    lang: str
+    label: str
+
+
+class SpeechStatusOut(BaseModel):
+    available: bool  # espeak-ng is installed: the pages show their speaker buttons
+    voices: list[SpeechVoiceOut]
+    max_chars: int
+    recognition: bool  # speech input (api/speech/recognition.py): unavailable for now

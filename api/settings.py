@@ -92,6 +92,16 @@ class ApiSettings(BaseSettings):
     # The SMS gateway for messages to citizens, as module:Class; empty: record only. WeChat goes
     # through its customer-service API instead when wechat_app_secret is set (api/wechat_sender.py).
     sender: str = ""
+    # Read-aloud (api/speech): the espeak-ng program, its speed in syllables a minute (espeak's
+    # own 175, a little slower for older listeners in a hall), how long one answer may take, how
+    # much of an answer is read (the rest: "see the screen"), and the cache of sounds (empty:
+    # cache/speech beside the data directory, var/cache/speech by default).
+    espeak_command: str = "espeak-ng"
+    speech_rate: int = Field(160, ge=80, le=450)
+    speech_timeout: float = Field(20.0, gt=0, le=120)
+    speech_spoken_chars: int = Field(240, ge=20, le=4000)
+    speech_cache_dir: Path | None = None
+    speech_cache_mb: int = Field(200, ge=1)
 
     def resolved_rasa_url(self) -> str:
         return self.rasa_url or ",".join(f"http://127.0.0.1:{self.rasa_port + n}" for n in range(self.rasa_workers))
@@ -105,6 +115,9 @@ class ApiSettings(BaseSettings):
         if self.tracker_db_url:
             return self.tracker_db_url
         return f"sqlite:///{(self.data_dir / 'tracker.sqlite').resolve()}"
+
+    def resolved_speech_cache_dir(self) -> Path:
+        return self.speech_cache_dir or self.data_dir.parent / "cache" / "speech"
 
     def secret(self, name: str) -> str:
         """A configured secret, or one generated once and kept in the data directory."""
