@@ -138,6 +138,8 @@ export class Chat {
     if (custom.feedback && typeof custom.item_code === "string") item.append(this.feedbackBox(custom.item_code));
     if (custom.item_code) item.dataset.itemCode = String(custom.item_code);
     this.decorate?.(reply, item);
+    // For extras that are not the page's own (read-aloud.js): an answer is on screen.
+    item.dispatchEvent(new CustomEvent("chat:answer", { bubbles: true, detail: { reply, sender: this.sender } }));
     if (custom.handoff === "waiting") this.startHandoff({ status: "waiting", position: custom.position });
     item.scrollIntoView({ block: "nearest" });
   }
