@@ -32,9 +32,6 @@ UNAVAILABLE = "语音朗读暂不可用：服务器未安装 espeak-ng。"
 NOT_SAID = "只能朗读助手在本次对话中的回答。"
 # Several kiosks or phones behind one router or proxy share an address: it gets a bigger bucket.
 ADDRESS_SHARE = 5
-# Seconds a browser may keep a sound: the same answer is read the same way until the cache's
-# format changes (api/speech/cache.py), and it is private to the conversation that asked.
-MAX_AGE = 3600
 
 
 @router.get("/api/speech", response_model=SpeechStatusOut)
@@ -96,5 +93,6 @@ def speak(body: SpeechIn, request: Request, speech: SpeechDep, store: StoreDep) 
     except SpeechFailed as exc:
         logger.warning("read-aloud failed: %s", exc)
         raise HTTPException(503, detail="这条回答暂时无法朗读，请稍后再试。") from exc
-    headers = {"Cache-Control": f"private, max-age={MAX_AGE}", "X-Speech-Cache": "hit" if cached else "miss"}
+    # The page keeps the decoded sound itself (read-aloud.js); the server's copy is the cache.
+    headers = {"Cache-Control": "no-store", "X-Speech-Cache": "hit" if cached else "miss"}
     return Response(wav, media_type="audio/wav", headers=headers)
