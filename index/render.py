@@ -681,6 +681,11 @@ def _environment() -> Environment:
     )
 
 
+def page_html(template: str, **context: Any) -> str:
+    """Another page on the same frame (base.html), autoescaped: the checklist, a comparison."""
+    return _environment().get_template(template).render(context)
+
+
 def guide_html(record: dict) -> str:
     """The full 办事指南 as a self-contained, mobile-friendly HTML5 page.
 

@@ -62,3 +62,34 @@ def mini_corpus(panyu, longgang) -> list[dict]:
         item("居民身份证补领", "442106020003", "X0006", "广东省深圳市福田区", "深圳市公安局福田分局", ["补办身份证"]),
         longgang,
     ]
+
+
+@pytest.fixture(scope="module")
+def sample_guide(tmp_path_factory):
+    """The conversation's reasoning (actions.guide.Guide) over the sample corpus."""
+    from actions.guide import Guide
+    from index.backends.embedded import EmbeddedBackend
+    from index.loader import read_batch
+    from index.search import Searcher
+
+    backend = EmbeddedBackend(tmp_path_factory.mktemp("sample-guide"))
+    backend.apply(located.record for located in read_batch([SAMPLE]).records)
+    yield Guide(Searcher(backend))
+    backend.close()
+
+
+@pytest.fixture
+def sample_client(tmp_path):
+    """The API over the sample corpus (no Rasa behind it)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from index.backends.embedded import EmbeddedBackend
+    from index.loader import read_batch
+    from index.settings import IndexSettings
+
+    backend = EmbeddedBackend(tmp_path)
+    backend.apply(located.record for located in read_batch([SAMPLE]).records)
+    backend.close()
+    with TestClient(create_app(IndexSettings(GUIDE_DATA_DIR=tmp_path))) as client:
+        yield client
