@@ -48,7 +48,7 @@ class Answer:
     values: dict[str, str] = field(default_factory=dict)
 
 
-def _present(record: dict, key: str) -> bool:
+def present(record: dict, key: str) -> bool:
     value = record.get(key)
     if value is None:
         return False
@@ -169,7 +169,7 @@ def _process_text(record: dict) -> str:
     return "\n".join(lines)
 
 
-def _facts(record: dict, attribute: str) -> str:
+def facts_of(record: dict, attribute: str) -> str:
     if attribute == "materials":
         return "\n".join(render.materials_lines(record))
     if attribute == "time_limit":
@@ -179,12 +179,12 @@ def _facts(record: dict, attribute: str) -> str:
         if record.get("实施主体性质"):
             parts.append(f"（{record['实施主体性质']}）")
         for key in ("联办机构", "委托部门"):
-            if _present(record, key):
+            if present(record, key):
                 parts.append(f"；{key}：{record[key]}")
         return "".join(parts)
     if attribute == "location":
         text = str(record["办理地点"])
-        if _present(record, "办理窗口"):
+        if present(record, "办理窗口"):
             text += f"（{record['办理窗口']}）"
         return text
     if attribute == "office_hours":
@@ -204,20 +204,20 @@ def _facts(record: dict, attribute: str) -> str:
         return _process_text(record)
     if attribute == "visits":
         text = render.visits_text(record)
-        if record.get("到办事现场次数") and _present(record, "必须现场办理原因"):
+        if record.get("到办事现场次数") and present(record, "必须现场办理原因"):
             text += f"；原因：{record['必须现场办理原因']}"
         return text
     if attribute == "online":
         # the platform's name is what a citizen looks for in an app store or a search box
-        parts = [str(record[key]) for key in ("办理平台", "在线办理地址") if _present(record, key)]
+        parts = [str(record[key]) for key in ("办理平台", "在线办理地址") if present(record, key)]
         text = "：".join(parts)
-        if _present(record, "办理形式"):
+        if present(record, "办理形式"):
             text += f"（办理形式：{record['办理形式']}）"
         return text
     if attribute == "overview":
         return "\n".join(
             [
-                f"办理地点：{record['办理地点'] if _present(record, '办理地点') else render.missing_text(record, '办理地点')}",
+                f"办理地点：{record['办理地点'] if present(record, '办理地点') else render.missing_text(record, '办理地点')}",
                 render.time_limit_text(record),
                 f"收费：{render.fee_text(record)}",
                 f"到现场次数：{render.visits_text(record)}",
@@ -235,9 +235,9 @@ def answer_for(record: dict, attribute: str, *, link: str = "") -> Answer:
         "source": source_text(record),
         "link": link,
     }
-    if not any(_present(record, key) for key in keys):
+    if not any(present(record, key) for key in keys):
         return Answer("utter_field_missing", {**common, "what": what, "facts": render.missing_text(record, what)})
-    facts = _facts(record, attribute)
+    facts = facts_of(record, attribute)
     if not facts.strip():
         return Answer("utter_field_missing", {**common, "what": what, "facts": render.missing_text(record, what)})
     return Answer(response, {**common, "facts": facts})
