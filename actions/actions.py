@@ -38,7 +38,7 @@ def emit(turn: Turn, dispatcher: CollectingDispatcher, before: State) -> list[Ev
     for say in turn.says:
         # ``custom`` tells channels (and the evaluation) what was answered, from which record,
         # without parsing the text: the kiosk draws cards from it.
-        custom = {"response": say.response, "item_code": turn.state.item_code, "item_key": turn.state.item_key}
+        custom = {"response": say.response, "item_code": turn.state.item_code, "item_key": turn.state.item_key, **say.custom}
         dispatcher.utter_message(response=say.response, buttons=say.buttons or None, json_message=custom, **say.values)
     old, new = before.as_slots(), turn.state.as_slots()
     return [SlotSet(name, value) for name, value in new.items() if old.get(name) != value]
@@ -140,6 +140,30 @@ class ActionAnswerVisits(ActionAnswerItem):
 
 class ActionAnswerOnline(ActionAnswerItem):
     attribute = "online"
+
+
+class ActionAnswerPersonalChecklist(ActionAnswerItem):
+    """按我的情况列清单: the questions that decide the materials, then only those that apply."""
+
+    attribute = "personal_checklist"
+
+
+class ActionAnswerChecklist(GuideAction):
+    """A tap (or a typed answer) on a question of the personal checklist."""
+
+    def name(self) -> str:
+        return "action_answer_checklist"
+
+    def take_turn(self, guide, tracker, state):
+        return guide.answer_checklist(_text(tracker), _entity(tracker, "checklist_answer"), state)
+
+
+class ActionComparePlaces(GuideAction):
+    def name(self) -> str:
+        return "action_compare_places"
+
+    def take_turn(self, guide, tracker, state):
+        return guide.compare_places(_text(tracker), state)
 
 
 class ActionChooseOption(GuideAction):

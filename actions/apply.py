@@ -23,7 +23,8 @@ from rasa_sdk.types import DomainDict
 from index.errors import BackendUnavailable
 from index.personal import find_id_number, find_mobile
 
-from .actions import GuideAction, _text, get_guide, state_of
+from . import personal
+from .actions import GuideAction, _text, emit, get_guide, state_of
 
 APPLICANT_SLOTS = ("applicant_situation", "applicant_name", "applicant_mobile", "applicant_id_number")
 _CANCEL = re.compile(r"不办了?|唔办|取消|算了|不用了|不填了?|退出|转人工|人工服务|唔使喇?$")
@@ -73,8 +74,11 @@ class ActionAffirm(Action):
         return "action_affirm"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if state_of(tracker).apply_stage == "consent" and tracker.get_slot("item_code"):
+        state = state_of(tracker)
+        if state.apply_stage == "consent" and tracker.get_slot("item_code"):
             return [SlotSet("apply_stage", None), FollowupAction("apply_form")]
+        if personal.active(state):
+            return emit(get_guide().answer_checklist(personal.YES_TEXT, None, state), dispatcher, state)
         dispatcher.utter_message(response="utter_anything_else")
         return []
 
@@ -86,7 +90,10 @@ class ActionDeny(Action):
         return "action_deny"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if state_of(tracker).apply_stage != "consent":
+        state = state_of(tracker)
+        if state.apply_stage != "consent" and personal.active(state):
+            return emit(get_guide().answer_checklist(personal.NO_TEXT, None, state), dispatcher, state)
+        if state.apply_stage != "consent":
             dispatcher.utter_message(response="utter_anything_else")
             return []
         record = _record(tracker) or {}
@@ -116,9 +123,11 @@ class ValidateApplyForm(FormValidationAction):
         return "validate_apply_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
-        # Only what the form needs: the situation only when the item has several.
-        needed = [s for s in domain_slots if s != "applicant_situation" or len(_situations(_record(tracker))) > 1]
-        return needed
+        # Only what the form needs: the situation only when the item has several and the
+        # personal checklist has not already asked it.
+        record = _record(tracker)
+        chosen = personal.answers_for(state_of(tracker), record["实施编码"]).get("s") if record else None
+        return [s for s in domain_slots if s != "applicant_situation" or (len(_situations(record)) > 1 and not chosen)]
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         if tracker.get_slot("requested_slot") and _cancelled(tracker):
@@ -169,6 +178,7 @@ class ActionSubmitApply(Action):
         complete = all(values[s] for s in ("applicant_name", "applicant_mobile", "applicant_id_number"))
         if record is None or not complete:
             return forget  # stopped: the cancellation was already said
+        answers = personal.answers_for(state_of(tracker), record["实施编码"])
         dispatcher.utter_message(
             response="utter_apply_ready",
             item=record["事项名称"],
@@ -178,7 +188,9 @@ class ActionSubmitApply(Action):
                 "item_key": tracker.get_slot("item_key") or record.get("基本编码"),
                 "apply": {
                     "item_code": record["实施编码"],
-                    "situation": values["applicant_situation"],
+                    "situation": values["applicant_situation"] or answers.get("s"),
+                    # the personal checklist's answers: the draft lists only the materials that apply
+                    "checklist": answers,
                     "applicant": {
                         "name": values["applicant_name"],
                         "mobile": values["applicant_mobile"],

@@ -24,19 +24,21 @@ from dataclasses import replace
 from index import regions
 from index.analysis import normalize
 from index.answers import answer_for, office_answer, passage_answer
+from index.checklist import questions as checklist_questions
 from index.errors import BackendUnavailable
 from index.offices import PLACE_WORDS, OfficeDirectory
 from index.passages import best_passages
 from index.search import Searcher, SearchResult
 from index.understanding import Understanding, detail_words, parse_ordinal
 
+from . import personal, places
 from .contenders import AMBIGUOUS_RATIO, MAX_OPTIONS, NAMED_SHARE, Contenders
 from .reading import (
     ATTRIBUTE_FIELDS, OFFICE_ATTRIBUTES, detail_of, divisions, has_item_words, hours_cue, items_of,
     merge_attributes, names_text, parse_detail, short_region, split_by_region,
 )
 from .state import (
-    Say, State, Turn, consent_buttons, first, follow_up_buttons, human_buttons, joined, option_buttons, pending,
+    Say, State, Turn, checklist_button, consent_buttons, first, follow_up_buttons, human_buttons, joined, option_buttons, pending,
 )
 
 MAX_REGION_BUTTONS = 8
@@ -87,12 +89,14 @@ class Guide:
         the attribute (21岁, 寄到家) lead the answer with the record's passage that answers them.
         """
         state = replace(state)  # a turn never changes the caller's state
+        if attribute != "personal_checklist" and (answered := personal.typed_answer(self, text, state)) is not None:
+            return answered
         u = self.understand(text)
         attributes = merge_attributes(attribute, u.attributes)
         if state.options:
             picked = self._pick_option(u.search_text, None, state.options)
             # a place offered (狮山 of 佛山市南海区狮山镇) is taken unless another item comes with it
-            if picked is not None and (picked["kind"] == "item" or not has_item_words(self._regions_in(text, state)[1], self.searcher)):
+            if picked is not None and (picked["kind"] == "item" or not has_item_words(self.regions_in(text, state)[1], self.searcher)):
                 # taken here, not through choose(): choose reads the raw text and, finding no
                 # option in it, would ask again (a loop without end)
                 return self._take_option(picked, state, attributes or pending(state))
@@ -143,13 +147,25 @@ class Guide:
         return self._answer_item(groups[0].item_key, attributes, state, u)
 
     @_polite
+    def compare_places(self, text: str, state: State) -> Turn:
+        """南海和禅城办居住证有什么不同: the item's records in both places, side by side."""
+        return places.compare_places(self, text, replace(state))
+
+    @_polite
+    def answer_checklist(self, text: str, option: str | None, state: State) -> Turn:
+        """A reply to a question of the personal checklist (a button, or typed)."""
+        return personal.answer(self, text, option, replace(state))
+
+    @_polite
     def choose(self, text: str, option: str | None, state: State) -> Turn:
         """The reply to offered options: a button, 第二个, or the option's name typed."""
         state = replace(state)  # a turn never changes the caller's state
+        if (answered := personal.typed_answer(self, text, state)) is not None:
+            return answered
         options = state.options or []
         picked = self._pick_option(text, option, options)
         if picked is None:
-            found, _ = self._regions_in(text, state)
+            found, _ = self.regions_in(text, state)
             if found and state.item_key:
                 return self.inform_region(text, state)
             return self.ask(text, first(state.pending_attribute), state)
@@ -171,7 +187,7 @@ class Guide:
         state = replace(state)  # a turn never changes the caller's state
         if state.options and self._pick_option(text, None, state.options) is not None:
             return self.choose(text, None, state)
-        found, rest = self._regions_in(text, state)
+        found, rest = self.regions_in(text, state)
         if not found:
             return self.ask(text, first(state.pending_attribute), state)
         if (state.item_key or state.office) and has_item_words(rest, self.searcher) or self.offices.find(rest):
@@ -231,9 +247,11 @@ class Guide:
         要不要交营业执照？), not when a word of it is in a name (推荐几只股票 is no 股票认购证抽签公证指引).
         """
         state = replace(state)  # a turn never changes the caller's state
+        if (answered := personal.typed_answer(self, text, state)) is not None:
+            return answered
         if state.options and self._pick_option(text, None, state.options) is not None:
             return self.choose(text, None, state)
-        found, rest = self._regions_in(text, state)
+        found, rest = self.regions_in(text, state)
         if found and state.item_key and not has_item_words(rest, self.searcher):
             return self.inform_region(text, state)
         u = self.understand(text)
@@ -410,6 +428,8 @@ class Guide:
         asked = [a for a in attributes if a] or [None]
         if "apply" in asked:
             return self._offer_application(record, state)
+        if "personal_checklist" in asked:
+            return personal.start(self, record, state)
         if asked[0]:
             state.last_attribute = asked[0]
         link = self.guide_link.format(code=code)
@@ -424,8 +444,17 @@ class Guide:
             asked = [a for a in asked if a and ATTRIBUTE_FIELDS.get(a) not in {p.field for p in found}]
         for attribute in asked if found else asked or [None]:
             answer = answer_for(record, attribute or "overview", link=link)
-            says.append(Say(answer.response, answer.values, [] if attribute else follow_up_buttons()))
+            says.append(Say(answer.response, answer.values, self._buttons_after(record, attribute)))
         return Turn(says, state)
+
+    @staticmethod
+    def _buttons_after(record: dict, attribute: str | None) -> list[dict]:
+        if attribute is None:
+            return follow_up_buttons()
+        if attribute == "materials" and checklist_questions(record):
+            # the materials depend on the citizen's case: offer the questions that decide them
+            return [checklist_button()]
+        return []
 
     def _offer_application(self, record: dict, state: State) -> Turn:
         """Ask consent before any personal data is asked for (the form comes after 同意)."""
@@ -442,7 +471,7 @@ class Guide:
                 return division.full_name
         return candidates[0].full_name
 
-    def _regions_in(self, text: str, state: State):
+    def regions_in(self, text: str, state: State):
         """The regions a text names, the ones that fit the conversation first.
 
         Several towns share a name (狮山: 南海 and 香洲): the one among the offered options, or in
@@ -474,7 +503,7 @@ class Guide:
             if 1 <= number <= len(options):
                 return options[number - 1]
         if options[0]["kind"] in ("region", "city"):
-            found, _ = self._regions_in(text, State(options=options))
+            found, _ = self.regions_in(text, State(options=options))
             for named in found:
                 named_chain = set(regions.chain_codes(named))
                 matches = []

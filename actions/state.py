@@ -29,6 +29,8 @@ class State:
     pending_detail: str | None = None
     # The office last asked about (实施主体), for follow-ups such as 中午休息吗.
     office: str | None = None
+    # The personal checklist of one implementation: {"code", "answers", "done"} (actions.personal).
+    checklist: dict | None = None
 
     @classmethod
     def from_slots(cls, slots: dict[str, Any]) -> "State":
@@ -49,6 +51,7 @@ class Say:
     response: str
     values: dict[str, Any] = field(default_factory=dict)
     buttons: list[dict] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)  # more for the channels: the checklist's answers
 
 
 @dataclass
@@ -91,6 +94,10 @@ def follow_up_buttons() -> list[dict]:
         {"title": "在哪里办", "payload": "/ask_location"},
         {"title": "要不要钱", "payload": "/ask_fee"},
     ]
+
+
+def checklist_button() -> dict:
+    return {"title": "按我的情况列清单", "payload": "/ask_personal_checklist"}
 
 
 def human_buttons() -> list[dict]:

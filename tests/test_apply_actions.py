@@ -124,3 +124,42 @@ def test_submit_after_a_cancel_sends_nothing():
     _, slots = offered()
     messages, events = events_of(apply.ActionSubmitApply(), tracker("", "deny", {**slots, "applicant_name": "张三"}))
     assert messages == [] and all(e["value"] is None for e in events)
+
+
+def checklist_started():
+    messages, slots = run(module.ActionAnswerPersonalChecklist(), tracker("桂城办居住证，按我的情况列材料清单", "ask_personal_checklist"))
+    assert [m["response"] for m in messages] == ["utter_checklist_intro", "utter_checklist_question"]
+    return messages, slots
+
+
+def test_checklist_buttons_carry_the_option_number_and_the_answer_moves_on():
+    messages, slots = checklist_started()
+    assert messages[-1]["buttons"][1]["payload"] == '/answer_checklist{"checklist_answer":"2"}'
+    entity = [{"entity": "checklist_answer", "value": "2"}]
+    messages, after = run(module.ActionAnswerChecklist(), tracker('/answer_checklist{"checklist_answer":"2"}', "answer_checklist", slots, entity))
+    assert [m["response"] for m in messages] == ["utter_checklist_question"]
+    assert after["checklist"]["answers"] == {"s": "以合法稳定就业申领"}
+
+
+def test_yes_and_no_said_during_the_checklist_answer_it_not_the_consent():
+    _, slots = checklist_started()
+    slots = {**slots, "checklist": {**slots["checklist"], "answers": {"s": "以合法稳定就业申领"}}}
+    yes, said_yes = run(apply.ActionAffirm(), tracker("对", "affirm", slots))
+    no, said_no = run(apply.ActionDeny(), tracker("不是", "deny", slots))
+    assert [m["response"] for m in yes] == [m["response"] for m in no] == ["utter_personal_checklist"]
+    answered = [set(s["checklist"]["answers"].values()) for s in (said_yes, said_no)]
+    assert answered == [{"以合法稳定就业申领", "是"}, {"以合法稳定就业申领", "否"}]
+    assert yes[0]["materials"].count("\n") == no[0]["materials"].count("\n") + 1  # the guardian's papers
+
+
+def test_the_draft_carries_the_checklists_answers_and_skips_the_situation_question(guide):
+    _, slots = checklist_started()
+    answers = {"s": "以合法稳定就业申领"}
+    slots = {**slots, "checklist": {"code": slots["item_code"], "answers": answers, "done": True}}
+    form = apply.ValidateApplyForm()
+    needed = asyncio.run(form.required_slots(list(apply.APPLICANT_SLOTS), None, tracker("", "affirm", slots), DOMAIN))
+    assert "applicant_situation" not in needed
+    filled = {**slots, "applicant_name": "张三", "applicant_mobile": "13800138000", "applicant_id_number": ID}
+    messages, _ = events_of(apply.ActionSubmitApply(), tracker("", "affirm", filled))
+    request = messages[0]["custom"]["apply"]
+    assert request["checklist"] == answers and request["situation"] == "以合法稳定就业申领"
