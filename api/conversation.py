@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Responses that answer a question about an item (index.answers names them): they get
 # 有帮助/没帮助 buttons and are counted.
-ANSWERS = {response for response, _, _ in ATTRIBUTES.values()} | {"utter_field_missing"}
+ANSWERS = {response for response, _, _ in ATTRIBUTES.values()} | {"utter_field_missing", "utter_personal_checklist", "utter_checklist_no_questions"}
 # Responses that mean the assistant did not manage to answer: logged for the admin page.
 UNANSWERED = {"utter_out_of_scope", "utter_offer_human", "utter_item_not_found", "utter_service_unavailable"}
 _LEAVE_QUEUE = re.compile(r"取消(转)?人工|返回(智能)?助手|结束人工|不用人工|唔使人工")
@@ -136,7 +136,8 @@ class Conversations:
             reply.text = "抱歉，暂时没能生成申请草稿，请稍后再说一次“我要申请”，或拨打 12345。"
             reply.custom = {"response": "utter_apply_failed"}
             return
-        token = self.drafts.create(record, applicant, situation=request.get("situation"), sender=sender)
+        answers = request.get("checklist") if isinstance(request.get("checklist"), dict) else {}
+        token = self.drafts.create(record, applicant, situation=request.get("situation"), answers=answers, sender=sender)
         url = f"{base_url.rstrip('/')}/apply/{token}"
         hours = round(self.drafts.ttl / 3600)
         reply.text = (reply.text or "") + f"\n申请表（已预填）：{url}\n链接 {hours} 小时内有效，可在手机上打开。"

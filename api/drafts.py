@@ -25,6 +25,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from index.checklist import answers_from, personal_checklist
 from index.render import checklist
 
 from .settings import derived_fernet
@@ -50,8 +51,11 @@ class Drafts:
         self._signer = URLSafeTimedSerializer(secret, salt="guide-draft")
         self._fernet = derived_fernet(secret, "draft")
 
-    def create(self, record: dict, applicant: dict[str, str], *, situation: str | None = None, sender: str | None = None) -> str:
-        """Store a draft (committed before this returns) and return its signed token."""
+    def create(self, record: dict, applicant: dict[str, str], *, situation: str | None = None,
+               answers: dict[str, str] | None = None, sender: str | None = None) -> str:
+        """Store a draft (committed before this returns) and return its signed token.
+
+        With the personal checklist's ``answers``, the draft lists only the materials that apply."""
         draft_id = secrets.token_urlsafe(16)
         now = time.time()
         self.store.add_draft(
@@ -63,12 +67,20 @@ class Drafts:
             region=record.get("行政区划"),
             situation=situation,
             applicant=self._fernet.encrypt(json.dumps(applicant, ensure_ascii=False).encode()).decode(),
-            checklist=json.dumps(checklist(record, situation), ensure_ascii=False),
+            checklist=json.dumps(self._materials(record, situation, answers), ensure_ascii=False),
             online_url=record.get("在线办理地址"),
             created_at=now,
             expires_at=now + self.ttl,
         )
         return self._signer.dumps(draft_id)
+
+    @staticmethod
+    def _materials(record: dict, situation: str | None, answers: dict[str, str] | None) -> list[dict]:
+        answers = answers_from((answers or {}).items())
+        if not answers:
+            return checklist(record, situation)
+        keys = ("name", "copies", "necessity", "situation", "form")
+        return [{k: row[k] for k in keys} for row in personal_checklist(record, answers).materials]
 
     def open(self, token: str) -> dict[str, Any]:
         """The draft behind a token, applicant decrypted; DraftNotFound / DraftExpired otherwise."""

@@ -61,6 +61,17 @@ class ChecklistEntry(BaseModel):
     necessity: str
     situation: str
     form: str
+    # personal checklist only: the condition it depends on, and 是 (applies) or 视情况 (not answered)
+    condition: str = ""
+    applies: str = ""
+
+
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+    options: list[str]
+    condition: str
+    answer: str | None = None  # the answer given, when it was
 
 
 class ChecklistOut(BaseModel):
@@ -70,6 +81,23 @@ class ChecklistOut(BaseModel):
     situation: str | None = None
     items: list[ChecklistEntry]
     text: str
+    answers: dict[str, str] = {}
+    questions: list[QuestionOut] = []  # the personal checklist's questions as they stand after the answers
+
+
+class ComparisonRowOut(BaseModel):
+    label: str
+    values: list[str]
+    same: bool
+
+
+class ComparisonOut(BaseModel):
+    name: str
+    places: list[str]
+    codes: list[str]
+    rows: list[ComparisonRowOut]
+    only: list[list[str]]  # per place: the materials only it asks for
+    materials_same: bool
 
 
 class ThemeItem(BaseModel):
@@ -116,6 +144,9 @@ class SendChecklistIn(BaseModel):
     recipient: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
     item_code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     situation: Annotated[str, StringConstraints(max_length=50)] | None = None
+    # the personal checklist's answers (question id → answer, as GET /api/items/{code}/checklist
+    # lists them): only the materials that apply are sent
+    answers: Annotated[dict[str, Annotated[str, StringConstraints(max_length=100)]], Field(max_length=30)] = {}
 
 
 class SentOut(BaseModel):

@@ -24,7 +24,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 
-from index import render
+from index import checklist, render
 
 from ..deps import BaseUrlDep, ConversationsDep, RequireAgent, SearcherDep, SenderDep, StoreDep
 from ..outbox import MessageSender, NotDelivered, SendError, Sent, Unreachable
@@ -75,8 +75,15 @@ def send_checklist(body: SendChecklistIn, searcher: SearcherDep, outbox: SenderD
     if record is None:
         raise HTTPException(status_code=404, detail=f"没有实施编码为 {body.item_code} 的事项")
     region = str(record.get("行政区划", "")).removeprefix("广东省")
-    lines = [f"【{record.get('事项名称', '')}】{region} 申请材料："]
-    lines += render.materials_lines(record, body.situation)
+    answers = checklist.answers_from(body.answers.items())
+    if answers:
+        sheet = checklist.personal_checklist(record, answers)
+        lines = [f"【{record.get('事项名称', '')}】{region} 按您的情况需要的申请材料："]
+        lines += checklist.lines(sheet) or [render.materials_lines(record)[0]]
+        lines.append(f"打印清单：{base_url}{checklist.print_link(body.item_code, answers)}")
+    else:
+        lines = [f"【{record.get('事项名称', '')}】{region} 申请材料："]
+        lines += render.materials_lines(record, body.situation)
     lines.append(f"完整办事指南：{base_url}/api/items/{body.item_code}/guide")
     text = "\n".join(lines)
     sent = _send(outbox, body.channel, body.recipient, text)

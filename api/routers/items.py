@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from index import render
+from index import checklist, compare, render
 from index.errors import BackendUnavailable
 from index.search import UnknownRegion
 
 from ..deps import SearcherDep
 from .. import catalog
-from ..schemas import ChecklistOut, SearchOut, SearchResultOut, ThemesOut
+from ..schemas import ChecklistOut, ComparisonOut, ComparisonRowOut, QuestionOut, SearchOut, SearchResultOut, ThemesOut
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
@@ -71,6 +71,36 @@ def _record(searcher, code: str) -> dict:
     return record
 
 
+def _same_item(searcher, codes: list[str]) -> list[dict]:
+    """The records of ``codes``: 404 naming a code not loaded, 422 when they are not one item."""
+    if not 2 <= len(codes) <= 4 or len(set(codes)) != len(codes):
+        raise HTTPException(status_code=422, detail="codes：请给出 2 至 4 个不同的实施编码")
+    records = [_record(searcher, code) for code in codes]
+    keys = {searcher.backend.item_key_of(code) or r.get("基本编码") for code, r in zip(codes, records)}
+    if len(keys) != 1:
+        raise HTTPException(status_code=422, detail="codes：这些实施编码不是同一事项，无法对比")
+    return records
+
+
+Codes = Annotated[list[str], Query(description="同一事项在各地的实施编码，2 至 4 个", max_length=4)]
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(searcher: SearcherDep, codes: Codes = []) -> HTMLResponse:
+    """One item in several places, field by field, as a page."""
+    return HTMLResponse(compare.compare_html(compare.compare(_same_item(searcher, codes))))
+
+
+@router.get("/compare.json", response_model=ComparisonOut)
+def compare_json(searcher: SearcherDep, codes: Codes = []) -> ComparisonOut:
+    """The same comparison as data."""
+    table = compare.compare(_same_item(searcher, codes))
+    return ComparisonOut(
+        name=table.name, places=table.places, codes=table.codes, materials_same=table.materials_same, only=table.only,
+        rows=[ComparisonRowOut(label=r.label, values=r.values, same=r.same) for r in table.rows],
+    )
+
+
 @router.get("/{code}")
 def get_item(searcher: SearcherDep, code: str) -> dict:
     """The item-standard record as loaded, with every key it carries."""
@@ -87,20 +117,42 @@ def item_guide(searcher: SearcherDep, code: str) -> HTMLResponse:
 def item_checklist(
     searcher: SearcherDep,
     code: str,
+    request: Request,
     situation: Annotated[str | None, Query(max_length=50, description="业务办理项，如 补领")] = None,
 ) -> ChecklistOut:
-    """The material checklist: to print at a kiosk, to send to a caller, to copy into an answer."""
+    """The material checklist: to print at a kiosk, to send to a caller, to copy into an answer.
+
+    With the personal checklist's answers as parameters (``s=夫妻投靠&c1a2b3c=否``, ids from
+    ``questions``), only the materials that apply; ``questions`` are those still open."""
     record = _record(searcher, code)
-    lines = render.materials_lines(record, situation)
+    answers = checklist.answers_from(request.query_params.multi_items())
     title = f"【{record.get('事项名称', '')}】{str(record.get('行政区划', '')).removeprefix('广东省')} 申请材料清单"
+    sheet = checklist.personal_checklist(record, answers)
+    if answers:
+        items, lines = sheet.materials, checklist.lines(sheet) or [render.materials_lines(record)[0]]
+    else:
+        items, lines = render.checklist(record, situation), render.materials_lines(record, situation)
     return ChecklistOut(
         code=code,
         name=record.get("事项名称", ""),
         region=record.get("行政区划", ""),
-        situation=situation,
-        items=render.checklist(record, situation),
+        situation=sheet.situation or situation,
+        items=items,
         text="\n".join([title, *lines]),
+        answers=sheet.answers,
+        questions=[
+            QuestionOut(id=q.id, text=q.text, options=q.options, condition=q.condition, answer=sheet.answers.get(q.id))
+            for q in checklist.questions(record, sheet.answers)
+        ],
     )
+
+
+@router.get("/{code}/checklist/print", response_class=HTMLResponse)
+def item_checklist_print(searcher: SearcherDep, code: str, request: Request) -> HTMLResponse:
+    """The personal checklist as a printable page (the answers as for ``/checklist``)."""
+    record = _record(searcher, code)
+    answers = checklist.answers_from(request.query_params.multi_items())
+    return HTMLResponse(checklist.checklist_html(record, checklist.personal_checklist(record, answers)))
 
 
 @router.get("/{code}/manual", response_class=HTMLResponse)

@@ -89,6 +89,28 @@ def test_search_open_guide_and_manual_and_send_checklist(page, live):
     assert page.errors == []
 
 
+def test_the_callers_answers_send_only_the_materials_that_apply(page, live):
+    page.goto(f"{live.url}/agent")
+    _login(page, live.app.state.tokens["agent"])
+    page.get_by_label("群众的问题或事项名称").fill("投靠亲属 户口迁入")
+    page.get_by_role("button", name="检索").click()
+    page.locator("#results .result", has_text="投靠").first.click()
+    which = page.get_by_label("您办理的是哪一种？")
+    expect(which).to_be_visible()
+    before = page.locator("#send-questions select").count()
+    which.focus()  # a keyboard user's place is kept when the questions are drawn again
+    which.select_option("夫妻投靠")
+    expect(page.get_by_label("您办理的是哪一种？")).to_have_value("夫妻投靠")  # kept across the re-render
+    expect(page.get_by_label("您办理的是哪一种？")).to_be_focused()
+    assert page.locator("#send-questions select").count() <= before
+    page.get_by_label("手机号码").fill("13800138000")
+    page.get_by_role("button", name="发送", exact=True).click()
+    expect(page.locator("#send-status")).to_contain_text("已通过短信发送至")
+    text = live.app.state.store.sent()[0]["text"]
+    assert "按您的情况" in text and "结婚证" in text and "亲属关系证明" not in text
+    assert page.errors == []
+
+
 def test_queue_open_reply_and_close(page, live):
     store = live.app.state.store
     sender = "web-queue-test-1"

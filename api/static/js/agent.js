@@ -75,6 +75,7 @@ function openResult(row, button) {
   $("detail-meta").textContent = `${String(row.region ?? "")} · ${String(row.body ?? "")} · 实施编码 ${String(row.code ?? "")}`;
   $("copy-status").textContent = "";
   say($("send-status"), "");
+  loadQuestions();
   showTab("guide");
   $("detail-title").setAttribute("tabindex", "-1");
   $("detail-title").focus();
@@ -144,6 +145,44 @@ async function copyAnswer() {
   status.textContent = (await copyText(text)) ? "已复制到剪贴板。" : "复制失败，请在指南中手动选择文字复制。";
 }
 
+// ---- the personal checklist's questions: the caller's answers decide which materials are sent --
+
+/** The answers chosen so far, by question id. */
+function answers() {
+  const chosen = {};
+  for (const select of document.querySelectorAll("#send-questions select")) {
+    if (select.value) chosen[select.dataset.question] = select.value;
+  }
+  return chosen;
+}
+
+/** The open item's questions as they stand after the answers chosen (a 业务办理项 chosen may
+ * add or remove questions), one select each; none for an item whose materials do not depend. */
+async function loadQuestions(chosen = {}) {
+  const box = $("send-questions");
+  const code = current?.code;
+  const focused = document.activeElement?.dataset?.question; // re-rendered: keep the keyboard's place
+  const query = new URLSearchParams(chosen).toString();
+  const result = await request("GET", `/api/items/${enc(code)}/checklist${query ? `?${query}` : ""}`);
+  if (current?.code !== code) return; // another item was opened meanwhile
+  clear(box);
+  const questions = result.ok && Array.isArray(result.data?.questions) ? result.data.questions : [];
+  if (!questions.length) return;
+  box.append(el("p", { class: "hint" }, "按来电人的情况回答（可不答），只发送适用的材料："));
+  questions.forEach((question, index) => {
+    const id = `send-question-${index}`;
+    const select = el("select", { id, "data-question": String(question.id) }, el("option", { value: "" }, "未回答"));
+    for (const option of question.options || []) {
+      const item = el("option", { value: String(option) }, String(option));
+      if (option === question.answer) item.selected = true;
+      select.append(item);
+    }
+    select.addEventListener("change", () => loadQuestions(answers()));
+    box.append(el("label", { for: id }, String(question.text ?? "")), select);
+    if (focused && focused === String(question.id)) select.focus();
+  });
+}
+
 async function sendChecklist(event) {
   event.preventDefault();
   if (!current) return;
@@ -153,7 +192,7 @@ async function sendChecklist(event) {
   if (!recipient) return;
   say(status, "正在发送……");
   const result = await gate.call("POST", "/api/agent/send", {
-    json: { channel, recipient, item_code: current.code, situation: null },
+    json: { channel, recipient, item_code: current.code, situation: null, answers: answers() },
   });
   if (!result) return;
   if (!result.ok) {

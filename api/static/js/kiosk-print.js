@@ -5,9 +5,11 @@ import { clear, el, request } from "./common.js";
 
 const dash = (value) => (value === null || value === undefined || value === "" ? "—" : String(value));
 
-/** Print the checklist of item `code`; false when it could not be loaded. */
-export async function printChecklist(code) {
-  const result = await request("GET", `/api/items/${encodeURIComponent(code)}/checklist`);
+/** Print the checklist of item `code` (only what applies, given the personal checklist's
+ * `answers`); false when it could not be loaded. */
+export async function printChecklist(code, answers = null) {
+  const query = answers && typeof answers === "object" ? new URLSearchParams(answers).toString() : "";
+  const result = await request("GET", `/api/items/${encodeURIComponent(code)}/checklist${query ? `?${query}` : ""}`);
   const data = result.ok && result.data && typeof result.data === "object" ? result.data : null;
   if (!data || !Array.isArray(data.items)) return false;
   const $ = (id) => document.getElementById(id);

@@ -61,12 +61,14 @@ async function ask(text, shown) {
 function addPrintButton(reply, card) {
   const code = reply.custom && reply.custom.item_code;
   if (typeof code !== "string" || !code) return;
-  const button = el("button", { type: "button", class: "big secondary print-button" }, "打印材料清单");
+  // A personal checklist's answers travel with its answer: the print lists only those materials.
+  const personal = reply.custom.checklist && reply.custom.checklist.code === code ? reply.custom.checklist.answers : null;
+  const button = el("button", { type: "button", class: "big secondary print-button" }, personal ? "打印我的材料清单" : "打印材料清单");
   const status = el("p", { class: "small", role: "status" });
   button.addEventListener("click", async () => {
     button.disabled = true;
     status.textContent = "正在准备材料清单……";
-    const ok = await printChecklist(code);
+    const ok = await printChecklist(code, personal);
     status.textContent = ok ? "" : "材料清单暂时无法打印，请到服务窗口咨询。";
     button.disabled = false;
   });
