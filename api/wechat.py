@@ -194,6 +194,17 @@ class Reply:
     buttons: list[dict[str, str]]
 
 
+# A path on this site in an answer (完整办事指南：/api/items/…/guide): the web pages resolve it
+# against the page, a WeChat citizen's phone cannot.
+_SITE_PATH = re.compile(r"(?<![\w/.:-])/(?:api/items|apply)/[^\s<>\"'\u3000-\u9fff\uff00-\uffef]+")
+
+
+def absolute_links(text: str, base_url: str) -> str:
+    """Paths on this site made absolute: ``/api/items/X/guide`` → ``https://host/api/items/X/guide``."""
+    base = base_url.rstrip("/")
+    return _SITE_PATH.sub(lambda m: base + m.group(0), text) if base else text
+
+
 def compose(replies: Iterable[Any], *, base_url: str, limit_bytes: int) -> Reply:
     """The bot's messages (:class:`api.schemas.ChatOut`) as one text within ``limit_bytes``.
 
@@ -205,7 +216,7 @@ def compose(replies: Iterable[Any], *, base_url: str, limit_bytes: int) -> Reply
     apply_url = None
     for reply in replies:
         if reply.text:
-            parts.append(reply.text.strip())
+            parts.append(absolute_links(reply.text.strip(), base_url))
         custom = reply.custom or {}
         item_code = custom.get("item_code") or item_code
         if isinstance(custom.get("apply"), dict) and custom["apply"].get("url"):

@@ -909,3 +909,14 @@ def test_message_crypto_round_trip_and_fresh_randomness():
     assert first != second  # a new random prefix each time
     assert crypto.decrypt(first) == xml.encode() and wechat_decrypt(first) == (xml.encode(), APP_ID.encode())
     assert crypto.decrypt(wechat_encrypt(xml.encode())) == xml.encode()
+
+
+def test_paths_on_this_site_in_an_answer_become_links_a_phone_can_open(channel):
+    client, rasa = channel
+    rasa.reply = lambda sender, message: [
+        {"recipient_id": sender, "text": "完整对比表：/api/items/compare?codes=A&codes=B\n打印：/api/items/X0002/checklist/print?s=%E5%A4%AB"},
+    ]
+    content = say(client, "南海和禅城办居住证有什么不同")
+    assert "完整对比表：http://testserver/api/items/compare?codes=A&codes=B" in content
+    assert "打印：http://testserver/api/items/X0002/checklist/print?s=%E5%A4%AB" in content
+    assert wechat.absolute_links("见 https://x.gov.cn/api/items/1/guide", "http://testserver") == "见 https://x.gov.cn/api/items/1/guide"
