@@ -35,19 +35,14 @@ def link(codes: list[str]) -> str:
 
 def compare_places(guide, text: str, state: State) -> Turn:
     """The comparison, or the question that is missing (which item, which places)."""
-    found, _ = guide.regions_in(text, state)
-    places = list({d.code: d for d in found}.values())
-    if len(places) == 1 and state.region:
-        here = regions.resolve(state.region)
-        if here is not None and here.code != places[0].code:
-            places = [here, places[0]]
     item_key = _item(guide, COMPARE_WORDS.sub(" ", text), state)
     if item_key is None:
         return Turn([Say("utter_ask_item")], state)
     state.item_key, state.office, state.options = item_key, None, None
+    impls = guide.backend.implementations(item_key)
+    places = _places(guide, text, state, impls)
     if len(places) < 2:
         return Turn([Say("utter_compare_which_places", {"item": _name(guide, item_key)})], state)
-    impls = guide.backend.implementations(item_key)
     codes, missing = [], []
     for place in places:
         serving, within = split_by_region(impls, place)
@@ -67,6 +62,21 @@ def compare_places(guide, text: str, state: State) -> Turn:
     values = {"item": name, "places": "、".join(table.places), "facts": "\n".join(compare.lines(table)), "link": link(table.codes)}
     state.misses = 0
     return Turn([Say("utter_compare_places", values, custom={"compare": {"codes": table.codes}})], state)
+
+
+def _places(guide, text: str, state: State, impls: list[tuple[str, str]]) -> list:
+    """The places named, in the item's context: of towns sharing a name (桂城街道 in 南海 and in
+    鼎湖), those where the item is done; one named place is compared with the conversation's."""
+    found, _ = guide.regions_in(text, State(item_key=state.item_key, region=state.region))
+    places = list({d.code: d for d in found}.values())
+    served = [d for d in places if any(split_by_region(impls, d))]
+    if len(served) >= 2 or len(served) < len(places) and len({d.name for d in places}) < len(places):
+        places = served  # a same-named town without the item is not the one meant
+    if len(places) == 1 and state.region:
+        here = regions.resolve(state.region)
+        if here is not None and here.code != places[0].code:
+            places = [here, places[0]]
+    return places
 
 
 def _item(guide, text: str, state: State) -> str | None:

@@ -81,3 +81,10 @@ def test_compare_refuses_what_cannot_be_compared(sample_client, sample_guide):
     mixed = sample_client.get("/api/items/compare.json", params=[("codes", nanhai), ("codes", other)])
     assert mixed.status_code == 422 and "不是同一事项" in mixed.json()["detail"]
     assert sample_client.get("/api/items/compare", params=[("codes", nanhai), ("codes", "NOPE")]).status_code == 404
+
+
+def test_a_town_name_shared_by_two_cities_is_the_one_where_the_item_is_done(sample_guide):
+    # 桂城街道 is in 南海 and in 鼎湖 (肇庆); 居住证 is done in 南海's only.
+    turn = sample_guide.compare_places("桂城街道同祖庙街道办居住证有咩唔同", State())
+    assert turn.says[0].response == "utter_compare_places"
+    assert "佛山市南海区桂城街道" in turn.says[0].values["places"] and "肇庆" not in turn.says[0].values["places"]
