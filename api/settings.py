@@ -57,24 +57,25 @@ class ApiSettings(BaseSettings):
     rasa_timeout: float = 10.0
     # Conversations, drafts, feedback, the hand-off queue: SQLite under GUIDE_DATA_DIR by
     # default; postgresql://user:pass@host/db in production.
-    database_url: str = ""
+    database_url: str = Field("", repr=False)  # may carry a password
     # Rasa's conversation store (bot/tracker_store.py reads the same variable): forgetting a
     # conversation at the kiosk deletes Rasa's copy too.
-    tracker_db_url: str = Field("", validation_alias=AliasChoices("GUIDE_TRACKER_DB_URL", "GUIDE_API_TRACKER_DB_URL"))
+    tracker_db_url: str = Field("", repr=False, validation_alias=AliasChoices("GUIDE_TRACKER_DB_URL", "GUIDE_API_TRACKER_DB_URL"))
     # Signs draft links and encrypts drafts' personal fields. Empty: a key generated once and
     # kept in GUIDE_DATA_DIR/secret.key (so links and drafts survive restarts).
-    secret_key: str = ""
+    secret_key: str = Field("", repr=False)
     draft_ttl_hours: float = 72.0
+    # Secrets below are left out of the settings' repr, so a logged settings object shows none.
     # Bearer tokens for /admin and the agent console. Empty: generated once and kept in
     # GUIDE_DATA_DIR/admin.token and agent.token (printed by the launcher).
-    admin_token: str = ""
-    agent_token: str = ""
+    admin_token: str = Field("", repr=False)
+    agent_token: str = Field("", repr=False)
     # WeChat Official Account (公众号) server configuration.
-    wechat_token: str = ""
+    wechat_token: str = Field("", repr=False)
     # Compatible (兼容) or safe (安全) mode: the account's AppID and 43-character EncodingAESKey.
     # With a key set, only encrypted messages are taken (see api/routers/wechat.py).
     wechat_app_id: str = ""
-    wechat_encoding_aes_key: str = ""
+    wechat_encoding_aes_key: str = Field("", repr=False)
     wechat_reply_limit_bytes: int = 2000
     wechat_deadline_seconds: float = 4.0
     # Customer-service messages (客服消息: late answers, agents' replies, checklists) go through

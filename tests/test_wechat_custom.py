@@ -493,3 +493,16 @@ def test_secret_and_tokens_never_reach_the_logs(connected, caplog, tmp_path):
     for secret in (SECRET, *fake.issued):
         assert secret not in logged
     assert SECRET not in repr(client.app.state.settings)
+
+
+def test_a_logged_settings_object_shows_no_secret():
+    from api.settings import ApiSettings
+
+    settings = ApiSettings(
+        wechat_token="TOKEN-1", wechat_encoding_aes_key="K" * 43, wechat_app_secret="APPSECRET-1", admin_token="ADMIN-1",
+        agent_token="AGENT-1", secret_key="KEY-1", database_url="postgresql://guide:PASSWORD-1@db/guide",
+    )
+    shown = repr(settings) + str(settings)
+    for secret in ("TOKEN-1", "K" * 43, "APPSECRET-1", "ADMIN-1", "AGENT-1", "KEY-1", "PASSWORD-1"):
+        assert secret not in shown
+    assert settings.wechat_token == "TOKEN-1"  # still there for the code that needs it
