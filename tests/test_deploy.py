@@ -39,3 +39,13 @@ def test_env_example_names_every_secret_without_values():
     secrets = {l.split("=", 1)[0]: l.split("=", 1)[1] for l in lines}
     assert {"GUIDE_API_SECRET_KEY", "GUIDE_API_ADMIN_TOKEN", "GUIDE_API_AGENT_TOKEN", "POSTGRES_PASSWORD"} <= set(secrets)
     assert secrets["GUIDE_API_SECRET_KEY"] == "" and secrets["GUIDE_API_ADMIN_TOKEN"] == ""
+
+
+def test_the_image_writes_its_caches_where_the_service_user_may():
+    dockerfile = (DEPLOY / "Dockerfile").read_text("utf-8")
+    user_home = "/data"  # the only folder the image gives to its user (chown guide /data)
+    assert f"chown guide {user_home}" in dockerfile
+    for setting in ("GUIDE_VECTOR_CACHE", "GUIDE_API_SPEECH_CACHE_DIR"):
+        value = dockerfile.split(f"{setting}=", 1)[1].split()[0]
+        assert value.startswith(user_home + "/"), setting
+    assert "espeak-ng" in dockerfile  # read-aloud in production, not only in CI
