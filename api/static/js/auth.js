@@ -14,7 +14,7 @@ export class TokenGate {
     this.form = document.getElementById("login-form");
     this.input = document.getElementById("token");
     this.error = document.getElementById("login-error");
-    this.main = document.getElementById("main");
+    this.main = document.getElementById("workspace");
     this.logout = document.getElementById("logout");
     this.ready = false;
     this.form.addEventListener("submit", (event) => {
