@@ -44,16 +44,24 @@ def test_kiosk_idle_reset_forgets_the_conversation(page, live):
     expect(card).to_contain_text(f"办理{name}需要以下材料")
     assert live.rasa.received[-1] == {"sender": old, "message": name}
     assert live.app.state.store.conversation(old)["channel"] == "kiosk"
+    # This citizen prefers standard type; the next one starts in elder mode again.
+    page.get_by_role("button", name="标准模式").click()
+    expect(page.locator("html")).not_to_have_class(re.compile(r"\belder\b"))
     # Not kept in the browser: the next citizen must not inherit it.
     assert page.evaluate("JSON.stringify(localStorage)") == "{}"
 
-    # 5 s without a touch: the question, then 10 s of countdown, then the reset.
-    dialog = page.get_by_role("dialog", name="还在吗？")
-    expect(dialog).to_be_visible(timeout=8_000)
-    expect(dialog).to_contain_text("秒后将清除本次咨询记录")
+    # 5 s without a touch: the question (in the page, not a pop-up), then 10 s of countdown, then
+    # the reset.
+    question = page.get_by_role("region", name="还在吗？")
+    expect(question).to_be_visible(timeout=8_000)
+    expect(question).to_contain_text("秒后将清除本次咨询记录")
+    expect(page.get_by_role("button", name="我还在，继续咨询")).to_be_focused()
+    assert page.get_by_role("dialog").count() == 0
     expect(page.locator("#log .msg")).to_have_count(0, timeout=14_000)
-    expect(dialog).to_be_hidden()
+    expect(question).to_be_hidden()
     expect(page.get_by_role("heading", name="请选择您要咨询的事项")).to_be_visible()
+    expect(page.locator("html")).to_have_class(re.compile(r"\belder\b"))
+    expect(page.get_by_role("button", name="标准模式")).to_be_visible()
     new = _qr_sender(page)
     assert new != old and new.startswith("kiosk-")
     deadline = time.monotonic() + 5
@@ -69,13 +77,20 @@ def test_kiosk_still_here_keeps_the_conversation(page, live):
     _first_item(page).click()
     expect(page.locator("#log .msg.bot")).to_have_count(1)
     sender = _qr_sender(page)
-    dialog = page.get_by_role("dialog", name="还在吗？")
-    expect(dialog).to_be_visible(timeout=8_000)
+    question = page.get_by_role("region", name="还在吗？")
+    expect(question).to_be_visible(timeout=8_000)
     page.get_by_role("button", name="我还在，继续咨询").click()
-    expect(dialog).to_be_hidden()
+    expect(question).to_be_hidden()
     expect(page.locator("#log .msg.bot")).to_have_count(1)
     assert _qr_sender(page) == sender
     assert live.app.state.store.conversation(sender) is not None
+    # Asked again: a key answers it too, and focus comes back to the question box.
+    expect(question).to_be_visible(timeout=8_000)
+    page.keyboard.press("Enter")
+    expect(question).to_be_hidden()
+    expect(page.get_by_label("也可以直接输入您的问题")).to_be_focused()
+    expect(page.locator("#log .msg.bot")).to_have_count(1)
+    assert _qr_sender(page) == sender
 
 
 def test_kiosk_prints_the_checklist_and_offers_the_phone(page, live, residence_code, until):
@@ -105,13 +120,16 @@ def test_kiosk_prints_the_checklist_and_offers_the_phone(page, live, residence_c
     page.emulate_media(media="screen")
     expect(page.locator("#print-view")).to_be_hidden()
 
-    # The guide link opens inside the kiosk, not in a new window.
+    # The guide link opens inside the kiosk, in place of the answers: not a new window, not a
+    # pop-up; its way back returns focus to the link.
     card.get_by_role("link").click()
-    viewer = page.get_by_role("dialog", name="办事指南")
+    viewer = page.get_by_role("region", name="办事指南")
     expect(viewer).to_be_visible()
+    expect(page.locator("#log")).to_be_hidden()
     expect(page.frame_locator("#viewer-frame").locator("body")).to_contain_text(checklist["事项名称"])
-    page.get_by_role("button", name="关闭").click()
+    page.get_by_role("button", name="返回咨询记录").click()
     expect(viewer).to_be_hidden()
+    expect(card.get_by_role("link")).to_be_focused()
     assert len(page.context.pages) == 1
 
     qr = page.locator("#qr")

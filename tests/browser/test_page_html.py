@@ -45,7 +45,7 @@ def test_page_is_html_with_its_title_and_no_inline_script(client, path, title, s
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
     assert f"<title>{title}</title>" in html
-    assert '<html lang="zh-CN">' in html and 'name="viewport"' in html
+    assert re.search(r'<html lang="zh-CN"[ >]', html) and 'name="viewport"' in html
     assert f'<script type="module" src="{script}"></script>' in html
     # Every <script> has a src (nothing inline), and no on…= handler attributes.
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
@@ -79,3 +79,14 @@ def test_staff_pages_cannot_be_framed_and_say_where_their_token_is_checked(clien
     admin = client.get("/admin")
     assert 'data-token-check="/api/admin/overview"' in admin.text
     assert 'data-token-key="guide.adminToken"' in admin.text and 'data-token-key="guide.agentToken"' in agent.text
+
+
+def test_kiosk_starts_in_elder_mode_and_the_web_chat_remembers_its_choice(client):
+    # The kiosk's class is in the HTML itself: large type from the first paint, for every citizen.
+    assert '<html lang="zh-CN" class="elder">' in client.get("/kiosk").text
+    html = client.get("/").text
+    assert 'data-elder-key="guide.elder"' in html and 'class="elder"' not in html
+    # The saved choice is applied by a classic script in <head>, before the first paint (a module
+    # would run after the page is drawn).
+    head = html.split("</head>")[0]
+    assert '<script src="/static/js/elder-early.js"></script>' in head

@@ -30,7 +30,7 @@ function qrSource(value) {
 export class Chat {
   /**
    * @param {object} options
-   * @param {HTMLElement} options.log      the <ol role="log"> the bubbles go in
+   * @param {HTMLElement} options.log      the <ol> the bubbles go in, inside the role="log" region
    * @param {HTMLElement} options.status   the hand-off status line
    * @param {string} options.channel       "web" or "kiosk"
    * @param {string} options.sender
@@ -41,6 +41,7 @@ export class Chat {
    */
   constructor({ log, status, channel, sender, linkTarget = "_blank", focusAfter = null, decorate = null, onActivity = null }) {
     Object.assign(this, { log, status, channel, sender, linkTarget, focusAfter, decorate, onActivity });
+    this.region = log.closest('[role="log"]') || log; // where aria-busy belongs
     this.busy = false;
     this.lastId = 0; // the last agent/system message shown
     this.polling = false;
@@ -81,7 +82,7 @@ export class Chat {
       return false;
     }
     this.busy = true;
-    this.log.setAttribute("aria-busy", "true");
+    this.region.setAttribute("aria-busy", "true");
     this.addBubble("user", shown);
     const pending = this.addBubble("bot", "正在查询……", { pending: true });
     const sender = this.sender;
@@ -91,7 +92,7 @@ export class Chat {
     } finally {
       pending.remove();
       this.busy = false;
-      this.log.removeAttribute("aria-busy");
+      this.region.removeAttribute("aria-busy");
     }
     if (sender !== this.sender) return false; // the kiosk was reset meanwhile: drop the answer
     if (!result.ok || !Array.isArray(result.data)) {

@@ -1,33 +1,38 @@
 // The kiosk's idle reset: after `seconds` without a touch or a key, ask "还在吗？" for ten
 // seconds, then clear. Armed only while there is a conversation to clear, so an untouched home
-// screen is left alone.
+// screen is left alone. The question is a panel in the page, not a modal: elderly citizens lose
+// their place when something covers the screen, and a modal traps a screen reader's user.
 
 const COUNTDOWN = 10;
-const ACTIVITY = ["pointerdown", "touchstart", "keydown", "wheel", "input"];
+const ACTIVITY = ["pointerdown", "touchstart", "keydown", "wheel", "input", "click"];
 
 export class IdleTimer {
-  constructor({ seconds, dialog, countdown, stay, onExpire }) {
-    Object.assign(this, { seconds, dialog, countdown, stay, onExpire });
+  /**
+   * @param {object} options
+   * @param {number} options.seconds
+   * @param {HTMLElement} options.panel      the question, hidden until asked
+   * @param {HTMLElement} options.countdown
+   * @param {HTMLElement} options.stay       "I'm still here"
+   * @param {HTMLElement} options.returnFocus where focus goes when the question is answered by key
+   * @param {Function} options.onExpire
+   */
+  constructor({ seconds, panel, countdown, stay, returnFocus, onExpire }) {
+    Object.assign(this, { seconds, panel, countdown, stay, returnFocus, onExpire });
     this.armed = false;
     this.timer = null;
     this.tick = null;
   }
 
   listen() {
-    // While the question shows, only a click on it (or its backdrop) answers: closing it on
-    // pointerdown would let the same tap's click land on the page underneath.
-    const onActivity = () => {
-      if (!this.tick) this.touch();
+    const onActivity = (event) => {
+      // While the question shows, only a completed tap (click) or a key answers it. Hiding the
+      // panel on pointerdown would move the page under the finger before it lifts, and the tap
+      // would land on something else.
+      if (this.tick && event.type !== "click" && event.type !== "keydown") return;
+      this.touch();
     };
     // Capture phase: a touch counts even where a handler stops it.
     for (const type of ACTIVITY) document.addEventListener(type, onActivity, { capture: true, passive: true });
-    this.dialog.addEventListener("click", () => this.touch());
-    // Escape closes a <dialog> natively: treat it as "still here", not as a dismissal that
-    // leaves the countdown running.
-    this.dialog.addEventListener("cancel", (event) => {
-      event.preventDefault();
-      this.touch();
-    });
   }
 
   arm() {
@@ -51,7 +56,8 @@ export class IdleTimer {
   ask() {
     let left = COUNTDOWN;
     this.countdown.textContent = String(left);
-    if (!this.dialog.open) this.dialog.showModal();
+    this.panel.hidden = false;
+    this.panel.scrollIntoView({ block: "start" });
     this.stay.focus();
     this.tick = setInterval(() => {
       left -= 1;
@@ -67,6 +73,16 @@ export class IdleTimer {
   stopCountdown() {
     clearInterval(this.tick);
     this.tick = null;
-    if (this.dialog.open) this.dialog.close();
+    if (this.panel.hidden) return;
+    const hadFocus = this.panel.contains(document.activeElement);
+    this.panel.hidden = true;
+    // Focus was on the hidden button: put it somewhere useful once this key or click is done
+    // (moving it now would hand the same key press to the new element), unless something else
+    // (the reset) has placed it meanwhile.
+    if (!hadFocus) return;
+    setTimeout(() => {
+      const now = document.activeElement;
+      if (!now || now === document.body || this.panel.contains(now)) this.returnFocus?.focus({ preventScroll: true });
+    }, 0);
   }
 }

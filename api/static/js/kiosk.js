@@ -1,9 +1,11 @@
 // The hall kiosk (/kiosk): themes and common items as big buttons, answers as cards, a printable
 // material checklist, a QR code to continue on a phone, and an idle reset so that the next citizen
-// never sees the previous one's conversation. The conversation id is kept in memory only.
+// never sees the previous one's conversation. The conversation id is kept in memory only. It
+// starts in elder mode (大字模式) and every reset brings that back for the next citizen.
 
 import { Chat } from "./chat-core.js";
 import { clear, el, newSender, request, safeUrl } from "./common.js";
+import { elderToggle, isElder } from "./elder-mode.js";
 import { IdleTimer } from "./kiosk-idle.js";
 import { printChecklist } from "./kiosk-print.js";
 
@@ -29,11 +31,15 @@ const chat = new Chat({
 
 const idle = new IdleTimer({
   seconds: Number(body.dataset.idleSeconds) || 90,
-  dialog: $("idle"),
+  panel: $("idle"),
   countdown: $("countdown"),
   stay: $("stay"),
+  returnFocus: input,
   onExpire: reset,
 });
+
+// Not remembered (no key): the kiosk keeps nothing in the browser between citizens.
+const setElder = elderToggle($("elder-toggle"), { status: $("elder-status"), onChange: () => styleFrame() });
 
 function showQr() {
   const target = `${publicUrl}/?sender=${chat.sender}`;
@@ -41,11 +47,13 @@ function showQr() {
 }
 
 function showChat() {
+  closeViewer({ restoreFocus: false });
   homeScreen.hidden = true;
   chatScreen.hidden = false;
 }
 
 function showHome() {
+  closeViewer({ restoreFocus: false });
   chatScreen.hidden = true;
   homeScreen.hidden = false;
 }
@@ -81,9 +89,9 @@ async function reset() {
   chat.setSender(newSender("kiosk"));
   clear(log);
   input.value = "";
-  closeViewer();
   clear($("print-rows"));
   showHome();
+  setElder(true);
   showQr();
   idle.disarm();
   window.scrollTo(0, 0);
@@ -123,14 +131,46 @@ async function loadThemes() {
   });
 }
 
-// ---- links in answers open in a viewer on the same page --------------------------------------
+// ---- links in answers open in a viewer in place of the answers --------------------------------
 
 const viewer = $("viewer");
 const frame = $("viewer-frame");
+let viewerOpener = null; // the link that opened the viewer: focus goes back to it
 
-function closeViewer() {
-  if (viewer.open) viewer.close();
+function openViewer(title, src, opener) {
+  $("viewer-title").textContent = title;
+  frame.title = title;
+  frame.src = src;
+  viewerOpener = opener;
+  chatScreen.hidden = true;
+  viewer.hidden = false;
+  viewer.scrollIntoView({ block: "start" });
+  $("viewer-close").focus({ preventScroll: true });
+}
+
+/** The guide in the viewer follows the kiosk's mode: large type is laid over it (same origin). */
+function styleFrame() {
+  const doc = frame.contentDocument; // null while empty; a QR code's SVG document has no <head>
+  if (!doc?.head) return;
+  const existing = doc.getElementById("kiosk-elder");
+  if (isElder() && !existing) {
+    doc.head.append(el("link", { id: "kiosk-elder", rel: "stylesheet", href: "/static/css/guide-elder.css" }));
+  } else if (!isElder() && existing) {
+    existing.remove();
+  }
+}
+frame.addEventListener("load", styleFrame);
+
+function closeViewer({ restoreFocus = true } = {}) {
+  if (viewer.hidden) return;
+  viewer.hidden = true;
   frame.removeAttribute("src");
+  chatScreen.hidden = false;
+  if (restoreFocus && viewerOpener?.isConnected) {
+    viewerOpener.focus({ preventScroll: true });
+    viewerOpener.scrollIntoView({ block: "center" });
+  }
+  viewerOpener = null;
 }
 
 log.addEventListener("click", (event) => {
@@ -141,17 +181,13 @@ log.addEventListener("click", (event) => {
   if (!href) return;
   const url = new URL(href);
   if (url.origin === location.origin) {
-    $("viewer-title").textContent = url.pathname.startsWith("/apply/") ? "申请表" : "办事指南";
-    frame.src = url.pathname + url.search;
+    openViewer(url.pathname.startsWith("/apply/") ? "申请表" : "办事指南", url.pathname + url.search, link);
   } else {
     // The kiosk does not browse other sites: offer the link as a QR code for the phone.
-    $("viewer-title").textContent = "请用手机扫码打开";
-    frame.src = `/api/qr?text=${encodeURIComponent(url.href)}`;
+    openViewer("请用手机扫码打开", `/api/qr?text=${encodeURIComponent(url.href)}`, link);
   }
-  viewer.showModal();
-  $("viewer-close").focus();
 });
-$("viewer-close").addEventListener("click", closeViewer);
+$("viewer-close").addEventListener("click", () => closeViewer());
 
 // ---- wiring ---------------------------------------------------------------------------------
 

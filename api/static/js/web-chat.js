@@ -1,8 +1,10 @@
 // The web chat (/): a phone-first page. The conversation id lives in localStorage so a reload
 // continues it; /?sender=XYZ adopts conversation XYZ (the kiosk's "continue on your phone" QR).
+// Elder mode (大字模式) is remembered there too; elder-early.js applies it before the first paint.
 
 import { Chat, MAX_LENGTH } from "./chat-core.js";
 import { newSender } from "./common.js";
+import { elderToggle } from "./elder-mode.js";
 
 const STORAGE_KEY = "guide.sender";
 const SENDER_RE = /^[\w.:-]{1,128}$/; // what the API accepts, minus characters that never occur
@@ -28,6 +30,11 @@ function currentSender() {
 function start() {
   const form = document.getElementById("ask");
   const input = document.getElementById("message");
+  elderToggle(document.getElementById("elder-toggle"), {
+    key: document.documentElement.dataset.elderKey,
+    status: document.getElementById("elder-status"),
+    onChange: () => fit(),
+  });
   const chat = new Chat({
     log: document.getElementById("log"),
     status: document.getElementById("handoff"),
