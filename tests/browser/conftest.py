@@ -132,6 +132,19 @@ def live(tmp_path_factory):
     thread.join(timeout=10)
 
 
+@pytest.fixture
+def waiting_for_agent(live):
+    """waiting_for_agent(sender, text): a web conversation whose citizen wrote `text` and now
+    waits in the agents' queue."""
+
+    def add(sender: str, text: str) -> None:
+        store = live.app.state.store
+        store.add_message(sender, "citizen", text, channel="web")
+        store.set_status(sender, "waiting", channel="web")
+
+    return add
+
+
 @pytest.fixture(scope="session")
 def residence_code() -> str:
     """The 实施编码 the fake Rasa answers about after a region button."""
