@@ -164,11 +164,19 @@ def test_axe_admin(page, live, tmp_path):
     assert found == [], "\n".join(found)
 
 
-def test_axe_guide_manual_and_application(page, live, residence_code):
+def test_axe_guide_manual_checklist_comparison_and_application(page, live, residence_code):
     found = []
-    for view in ("guide", "manual"):
+    for view in ("guide", "manual", "checklist/print"):
         page.goto(f"{live.url}/api/items/{residence_code}/{view}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
         found += axe_violations(page, view)
+    # The same item in two places, side by side.
+    hits = live.app.state.searcher.search("居住证申领", limit=1).groups[0].hits
+    codes = "&".join(f"codes={hit.code}" for hit in hits[:2])
+    assert len(hits) >= 2
+    response = page.goto(f"{live.url}/api/items/compare?{codes}")
+    assert response.status == 200
+    found += axe_violations(page, "comparison")
     record = live.app.state.searcher.backend.get(residence_code)
     token = live.app.state.drafts.create(record, {"name": "张三", "mobile": "13800138000"}, situation=None, sender="t")
     page.goto(f"{live.url}/apply/{token}")
