@@ -93,6 +93,9 @@ class Guide:
             return answered
         u = self.understand(text)
         attributes = merge_attributes(attribute, u.attributes)
+        if places.asks_to_compare(u) and not state.options and attribute not in ("apply", "personal_checklist"):
+            # 大良街道同大沥镇要几耐: a question about two places is a comparison of them
+            return places.compare_places(self, text, state, [a for a in attributes if a])
         if state.options:
             picked = self._pick_option(u.search_text, None, state.options)
             # a place offered (狮山 of 佛山市南海区狮山镇) is taken unless another item comes with it
@@ -149,7 +152,8 @@ class Guide:
     @_polite
     def compare_places(self, text: str, state: State) -> Turn:
         """南海和禅城办居住证有什么不同: the item's records in both places, side by side."""
-        return places.compare_places(self, text, replace(state))
+        u = self.understand(text)
+        return places.compare_places(self, text, replace(state), u.attributes)
 
     @_polite
     def answer_checklist(self, text: str, option: str | None, state: State) -> Turn:

@@ -33,8 +33,27 @@ def link(codes: list[str]) -> str:
     return f"{LINK}?{urlencode([('codes', c) for c in codes])}"
 
 
-def compare_places(guide, text: str, state: State) -> Turn:
-    """The comparison, or the question that is missing (which item, which places)."""
+# Asking which place does better, or how each does: 两边 / 分别 / 哪边快 / 还是.
+WHICH_WORDS = re.compile(r"两边|兩邊|两地|兩地|分别|分別|哪边|哪邊|边度.{0,3}(?:快|近|方便|少)|哪(?:个|個|里|裡).{0,3}(?:快|近|方便|少|好)")
+_JOINED = "{a}[^，,。；;？?！!]{{0,4}}?(?:和|跟|同|与|與|及|、|还是|還是|或者|或|对比|對比|比)[^，,。；;？?！!]{{0,6}}?{b}"
+
+
+def asks_to_compare(u) -> bool:
+    """Does a turn ask about two places side by side? 禅城和南海有什么不同, 大良街道同大沥镇要几耐,
+    两边几点上班 do; 户口在天河现在要迁去江门 (a move) and 同时在越秀和天河申请可以吗 (a yes/no
+    about both) do not. One ambiguous name (狮山: two towns) is not two places."""
+    names = list(dict.fromkeys(d.short_name for d in u.regions))
+    if len(names) < 2:
+        return False
+    if COMPARE_WORDS.search(u.folded) or WHICH_WORDS.search(u.folded):
+        return True
+    joined = any(re.search(_JOINED.format(a=re.escape(a), b=re.escape(b)), u.folded) for a in names for b in names if a != b)
+    return joined and not u.yes_no
+
+
+def compare_places(guide, text: str, state: State, attributes: list[str] | None = None) -> Turn:
+    """The comparison, or the question that is missing (which item, which places). With
+    ``attributes`` (两边要几耐), only what answers them."""
     item_key = _item(guide, COMPARE_WORDS.sub(" ", text), state)
     if item_key is None:
         return Turn([Say("utter_ask_item")], state)
@@ -59,7 +78,8 @@ def compare_places(guide, text: str, state: State) -> Turn:
         # both places are served by one office (a city-level item): nothing differs
         return Turn([Say("utter_compare_same_office", {"item": name, "place": records[0].get("行政区划", "").removeprefix("广东省")})], state)
     table = compare.compare(records)
-    values = {"item": name, "places": "、".join(table.places), "facts": "\n".join(compare.lines(table)), "link": link(table.codes)}
+    labels = compare.labels_for(attributes or []) or None
+    values = {"item": name, "places": "、".join(table.places), "facts": "\n".join(compare.lines(table, labels)), "link": link(table.codes)}
     state.misses = 0
     return Turn([Say("utter_compare_places", values, custom={"compare": {"codes": table.codes}})], state)
 
@@ -70,7 +90,7 @@ def _places(guide, text: str, state: State, impls: list[tuple[str, str]]) -> lis
     found, _ = guide.regions_in(text, State(item_key=state.item_key, region=state.region))
     places = list({d.code: d for d in found}.values())
     served = [d for d in places if any(split_by_region(impls, d))]
-    if len(served) >= 2 or len(served) < len(places) and len({d.name for d in places}) < len(places):
+    if len(served) >= 2 or len(served) < len(places) and len({d.short_name for d in places}) < len(places):
         places = served  # a same-named town without the item is not the one meant
     if len(places) == 1 and state.region:
         here = regions.resolve(state.region)

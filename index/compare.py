@@ -90,23 +90,39 @@ def compare(records: list[dict]) -> Comparison:
     )
 
 
-def lines(table: Comparison) -> list[str]:
-    """What differs first, each place's value on its own line; then what is the same, briefly."""
+def labels_for(attributes: list[str]) -> list[str]:
+    """The rows that answer these attributes of index.answers (time_limit → 办结时限 …)."""
+    labels = [label for label, attribute, _ in FIELDS if attribute in attributes]
+    return labels + (["申请材料"] if "materials" in attributes else [])
+
+
+def lines(table: Comparison, labels: list[str] | None = None) -> list[str]:
+    """What differs first, each place's value on its own line; then what is the same, briefly.
+
+    With ``labels`` (两边几点上班 → 办理时间), only those rows, each shown whether it differs or not."""
     out = []
     for row in table.rows:
-        if row.label == "申请材料" or row.same:
+        if row.label == "申请材料" or (labels is None and row.same) or (labels is not None and row.label not in labels):
+            continue
+        if row.same:
+            out.append(f"● {row.label}（两地相同）：{row.values[0]}" if len(table.places) == 2 else f"● {row.label}（各地相同）：{row.values[0]}")
             continue
         out.append(f"● {row.label}：")
         out += [f"  {place}：{value}" for place, value in zip(table.places, row.values)]
-    if table.materials_same:
-        out.append("● 申请材料：两地相同" if len(table.places) == 2 else "● 申请材料：各地相同")
-    else:
-        out.append("● 申请材料：")
-        for place, only, row_value in zip(table.places, table.only, table.rows[-1].values):
-            out.append(f"  {place}（{row_value}）" + (f"另需：{'；'.join(only)}" if only else "：无另需的材料"))
+    if labels is None or "申请材料" in labels:
+        out += _materials_lines(table)
     same = [row.label for row in table.rows if row.same and row.label != "申请材料"]
-    if same:
+    if same and labels is None:
         out.append(f"● 相同：{'、'.join(same)}")
+    return out
+
+
+def _materials_lines(table: Comparison) -> list[str]:
+    if table.materials_same:
+        return ["● 申请材料：两地相同" if len(table.places) == 2 else "● 申请材料：各地相同"]
+    out = ["● 申请材料："]
+    for place, only, row_value in zip(table.places, table.only, table.rows[-1].values):
+        out.append(f"  {place}（{row_value}）" + (f"另需：{'；'.join(only)}" if only else "：无另需的材料"))
     return out
 
 

@@ -88,3 +88,25 @@ def test_a_town_name_shared_by_two_cities_is_the_one_where_the_item_is_done(samp
     turn = sample_guide.compare_places("桂城街道同祖庙街道办居住证有咩唔同", State())
     assert turn.says[0].response == "utter_compare_places"
     assert "佛山市南海区桂城街道" in turn.says[0].values["places"] and "肇庆" not in turn.says[0].values["places"]
+
+
+def test_an_attribute_asked_of_two_places_side_by_side_is_compared_on_that_attribute(sample_guide):
+    turn = sample_guide.ask("桂城街道同祖庙街道办居住证要几耐", "time_limit", State())
+    say = turn.says[0]
+    assert say.response == "utter_compare_places"
+    assert "办结时限" in say.values["facts"] and "办理地点" not in say.values["facts"]
+    turn = sample_guide.ask("居住证桂城和祖庙哪边要的材料少", "materials", State())
+    assert turn.says[0].response == "utter_compare_places" and "申请材料" in turn.says[0].values["facts"]
+
+
+def test_two_places_that_are_not_compared_stay_a_question(sample_guide):
+    # a move between two places, and a yes/no about doing it in both: not comparisons
+    for text, attribute in [("我户口在桂城街道现在要迁去祖庙街道，居住证要重新办吗", None),
+                            ("我想同时在桂城街道和祖庙街道申请居住证，可以吗", "conditions")]:
+        turn = sample_guide.ask(text, attribute, State())
+        assert "utter_compare_places" not in [s.response for s in turn.says], text
+
+
+def test_one_town_name_shared_by_two_towns_is_not_two_places(sample_guide):
+    turn = sample_guide.ask("狮山小朋友上户口要咩资料", "materials", State())
+    assert "utter_compare_places" not in [s.response for s in turn.says]
