@@ -28,6 +28,7 @@ import argparse
 import io
 import json
 import re
+import shutil
 import unicodedata
 import statistics
 import subprocess
@@ -72,6 +73,7 @@ def train(config: str, name: str) -> str:
 
 def evaluate_nlu(holdout: Path, model: str = "models/guide.tar.gz", config: str = "bot/config.yml") -> dict:
     out = ROOT / "var" / "results" / f"nlu-{Path(model).stem.split('.')[0]}"
+    shutil.rmtree(out, ignore_errors=True)  # a run that writes no report must not read an earlier one
     subprocess.run(
         [str(BIN / "rasa"), "test", "nlu", "--nlu", str(holdout), "--model", model, "--config", config, "--out", str(out)],
         cwd=ROOT, check=True, capture_output=True,

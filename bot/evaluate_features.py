@@ -11,7 +11,11 @@ Per set:
   comparison is right when it compares the expected item in both places named; a checklist
   request is right when it starts the checklist (or asks the place) for the expected item;
 - the same item judgement for the plain baseline: the first item of BM25 over characters
-  (:class:`index.baseline.CharBM25`).
+  (:class:`index.baseline.CharBM25`);
+- end to end: the intent each model gives, then the action that intent's rule runs (a comparison
+  asked as 两边要几耐 may reach an attribute action, which compares when two places are asked
+  about side by side); right when the citizen gets the comparison, or the checklist started,
+  for the expected item (and places).
 
 Compare file: JSON Lines of ``{"text", "base_code", "places": [two place names]}``; checklist
 file: ``{"text", "base_code"}``. Prints a table and writes it to ``var/results/features.md``.
@@ -21,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +34,7 @@ from pathlib import Path
 import yaml
 
 from actions.guide import Guide, State
-from api.processes import ROOT
+from api.processes import BIN, ROOT
 from index.analysis import normalize
 from index.backends.embedded import EmbeddedBackend
 from index.baseline import CharBM25
@@ -37,7 +43,14 @@ from index.loader import iter_accepted, read_batch
 from index.search import Searcher
 
 DEV = ROOT / "tests" / "dev"
-CHECKLIST_STARTS = {"utter_checklist_intro", "utter_checklist_no_questions", "utter_ask_region", "utter_personal_checklist"}
+CHECKLIST_STARTS = {"utter_checklist_intro", "utter_checklist_no_questions", "utter_personal_checklist"}
+
+
+def checklist_started(turn) -> bool:
+    """The checklist's first question (or list), or the place asked with the checklist to follow."""
+    responses = {say.response for say in turn.says}
+    waiting = "utter_ask_region" in responses and "personal_checklist" in (turn.state.pending_attribute or "")
+    return bool(responses & CHECKLIST_STARTS) or waiting
 
 
 def _read(path: Path) -> list[dict]:
@@ -63,21 +76,65 @@ def _short(place: str) -> str:
 
 def checklist_right(guide: Guide, case: dict) -> bool:
     turn = guide.ask(case["text"], "personal_checklist", State())
-    return turn.state.item_key == case["base_code"] and bool({s.response for s in turn.says} & CHECKLIST_STARTS)
+    return turn.state.item_key == case["base_code"] and checklist_started(turn)
 
 
-def nlu_accuracy(cases: list[tuple[str, str]], model: str, config: str) -> float:
-    from bot.evaluate import evaluate_nlu
+def turn_for(guide: Guide, intent: str, text: str):
+    """The turn the action of ``intent`` takes on a new conversation (as the rules route it)."""
+    if intent == "compare_places":
+        return guide.compare_places(text, State())
+    if intent == "correct_item":
+        return guide.correct(text, State())
+    if intent in ("out_of_scope", "nlu_fallback"):
+        return guide.fallback(text, State(), out_of_scope=intent == "out_of_scope")
+    if intent == "inform_region":
+        return guide.inform_region(text, State())
+    if intent == "choose_option":
+        return guide.choose(text, None, State())
+    attribute = intent.removeprefix("ask_") if intent.startswith("ask_") else ("apply" if intent == "apply" else None)
+    return guide.ask(text, attribute, State())
 
-    data = {"version": "3.1", "nlu": []}
+
+def end_to_end_right(guide: Guide, expected: str, predicted: str, case: dict) -> bool:
+    """The NLU's intent, then its action: does the citizen get the comparison / the checklist?"""
+    turn = turn_for(guide, predicted, case["text"])
+    responses = [say.response for say in turn.says]
+    if turn.state.item_key != case["base_code"]:
+        return False
+    if expected == "compare_places":
+        if "utter_compare_places" not in responses:
+            return False
+        compared = turn.says[responses.index("utter_compare_places")].values["places"].split("、")
+        return all(any(_short(normalize(place)) in c for c in compared) for place in case["places"])
+    return checklist_started(turn)
+
+
+def nlu_predictions(cases: list[tuple[str, str]], model: str, config: str, name: str) -> dict[str, str]:
+    """text → the intent the model gives it (``rasa test nlu``: the errors file names the misses)."""
+    out = ROOT / "var" / "results" / f"features-nlu-{name}"
+    nlu_recall(cases, model, config, name)
+    predicted = {text: intent for text, intent in cases}
+    for error in json.loads((out / "intent_errors.json").read_text("utf-8")):
+        predicted[error["text"]] = error["intent_prediction"]["name"]
+    return predicted
+
+
+def nlu_recall(cases: list[tuple[str, str]], model: str, config: str, name: str) -> dict[str, float]:
+    """Per intent, the share of its questions the model classifies as it (``rasa test nlu``)."""
     by_intent: dict[str, list[str]] = {}
     for text, intent in cases:
         by_intent.setdefault(intent, []).append(text)
-    for intent, texts in by_intent.items():
-        data["nlu"].append({"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)})
+    data = {"version": "3.1", "nlu": [{"intent": i, "examples": "".join(f"- {t}\n" for t in texts)} for i, texts in by_intent.items()]}
+    out = ROOT / "var" / "results" / f"features-nlu-{name}"
+    shutil.rmtree(out, ignore_errors=True)  # never read an earlier run's report
     with tempfile.NamedTemporaryFile("w", suffix=".yml", encoding="utf-8", delete=False) as handle:
         yaml.safe_dump(data, handle, allow_unicode=True, sort_keys=False)
-    return evaluate_nlu(Path(handle.name), model, config)["accuracy"]
+    subprocess.run(
+        [str(BIN / "rasa"), "test", "nlu", "--nlu", handle.name, "--model", model, "--config", config, "--out", str(out)],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    report = json.loads((out / "intent_report.json").read_text("utf-8"))
+    return {intent: report[intent]["recall"] if intent in report else 0.0 for intent in by_intent}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,12 +162,20 @@ def main(argv: list[str] | None = None) -> int:
         from bot.evaluate import train
 
         labelled = [(c["text"], intent) for intent, cases in sets.items() for c in cases]
-        ours_model = ROOT / "models" / "guide.tar.gz"
-        baseline_model = train("bot/config_baseline.yml", "baseline")
-        for intent in sets:
-            subset = [(t, i) for t, i in labelled if i == intent]
-            rows.append((f"{intent}: intent accuracy", nlu_accuracy(subset, str(ours_model), "bot/config.yml"),
-                         nlu_accuracy(subset, baseline_model, "bot/config_baseline.yml")))
+        models = {"guide": (str(ROOT / "models" / "guide.tar.gz"), "bot/config.yml"),
+                  "baseline": (train("bot/config_baseline.yml", "baseline"), "bot/config_baseline.yml")}
+        predicted = {name: nlu_predictions(labelled, model, config, name) for name, (model, config) in models.items()}
+        with tempfile.TemporaryDirectory(prefix="guide-features-") as tmp:
+            backend = EmbeddedBackend(Path(tmp))
+            backend.apply(records, replace=True)
+            guide = Guide(Searcher(backend))
+            for intent, cases in sets.items():
+                share = {name: sum(p[c["text"]] == intent for c in cases) / len(cases) for name, p in predicted.items()}
+                rows.append((f"{intent}: intent accuracy", share["guide"], share["baseline"]))
+                e2e = {name: sum(end_to_end_right(guide, intent, p[c["text"]], c) for c in cases) / len(cases)
+                       for name, p in predicted.items()}
+                rows.append((f"{intent}: end to end (the NLU's intent, then its action)", e2e["guide"], e2e["baseline"]))
+            backend.close()
     sizes = ", ".join(f"{len(cases)} {name}" for name, cases in sets.items())
     lines = [f"Held-out feature questions ({sizes}); baseline: item = BM25 over characters, NLU = Rasa's default Chinese pipeline.", "",
              "| measure | ours | baseline |", "|---|---:|---:|"]
