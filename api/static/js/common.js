@@ -29,6 +29,29 @@ const LINK = /https?:\/\/[^\s<>"'\u3000-\u9fff\uff00-\uffef]+|(?<![\w/.:-])\/(?:
 // Punctuation that ends a sentence rather than the link.
 const TRAILING = /[.,;:!?)\]}'"]+$/;
 
+// This site's own pages named by what they are: a 40-character path is no label for a person
+// (nor for a screen reader), and at the kiosk it wraps over several lines.
+const SITE_LABELS = [
+  [/^\/api\/items\/[^/?#]+\/guide$/, "查看办事指南"],
+  [/^\/api\/items\/[^/?#]+\/manual$/, "查看业务手册"],
+  [/^\/api\/items\/[^/?#]+\/checklist\/print$/, "打开材料清单（可打印）"],
+  [/^\/api\/items\/compare$/, "查看完整对比表"],
+  [/^\/apply\/[^/?#]+$/, "打开申请表"],
+];
+
+/** How a link is shown: this site's pages by name, any other address as it is. */
+export function linkLabel(url) {
+  let path = null;
+  try {
+    const parsed = new URL(url, window.location.origin);
+    if (parsed.origin === window.location.origin) path = parsed.pathname;
+  } catch {
+    return url;
+  }
+  const known = path && SITE_LABELS.find(([pattern]) => pattern.test(path));
+  return known ? known[1] : url;
+}
+
 /** Text as a fragment of text nodes and <a> elements (http, https and site paths only). */
 export function linkify(text, { target = "_blank" } = {}) {
   const fragment = document.createDocumentFragment();
@@ -40,7 +63,7 @@ export function linkify(text, { target = "_blank" } = {}) {
     if (trailing) url = url.slice(0, -trailing[0].length);
     if (!url || url.endsWith("//")) continue;
     fragment.append(source.slice(last, match.index));
-    const link = el("a", { href: url, class: "link" }, url);
+    const link = el("a", { href: url, class: "link" }, linkLabel(url));
     if (target) {
       link.target = target;
       link.rel = "noopener noreferrer";
