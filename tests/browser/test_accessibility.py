@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not in
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed")
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "screenshots" / "kiosk-elder.png"
 AXE = axe_sync.Axe()
 ELDER = re.compile(r"\belder\b")
 # Frames are audited as pages of their own (the guide and the manual below). With frames on, axe
@@ -578,10 +576,10 @@ def _rendering_fonts(page, selector: str) -> list[str]:
 
 
 def test_kiosk_elder_screenshot(browser, live, tmp_path):
-    """The kiosk in elder mode with an answer, as docs/screenshots/kiosk-elder.png shows it.
-    GUIDE_UPDATE_SCREENSHOTS=1 writes that file; otherwise the picture goes to a temporary
-    folder. Chinese must be drawn with Noto Sans CJK (Debian's fonts-noto-cjk, which .ci/run
-    installs), not with a fallback or as empty boxes."""
+    """The kiosk in elder mode with an answer, drawn whole: Chinese must be drawn with Noto Sans
+    CJK (Debian's fonts-noto-cjk, which .ci/run installs), not with a fallback or as empty boxes.
+    The README's pictures are taken from a running stack by ``python -m bot.screenshots``: this
+    one answers from the browser tests' fake Rasa, whose materials are made up."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
@@ -603,8 +601,5 @@ def test_kiosk_elder_screenshot(browser, live, tmp_path):
         page.screenshot(path=str(image))
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert image.stat().st_size < 300_000
-        if os.environ.get("GUIDE_UPDATE_SCREENSHOTS") == "1":
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(image, SCREENSHOT)
     finally:
         context.close()
