@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed")
 
-ROOT = Path(__file__).resolve().parents[2]
 AXE = axe_sync.Axe()
 ELDER = re.compile(r"\belder\b")
 # Frames are audited as pages of their own (the guide and the manual below). With frames on, axe
