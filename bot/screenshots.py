@@ -37,8 +37,7 @@ def take(url: str, question: str, chromium: str = "/usr/bin/chromium") -> list[P
         answer = page.locator("#log .msg.bot").last
         expect(answer.get_by_role("button", name="按我的情况列清单")).to_be_visible()
         page.locator("#message").blur()
-        answer.scroll_into_view_if_needed()
-        written.append(_shot(page, "kiosk-elder.png"))
+        written.append(_shot(page, "kiosk-elder.png", full_page=True))  # the title bar and its switches too
         answer.get_by_role("button", name="按我的情况列清单").click()
         for _ in range(12):  # one tap a question, the last option each time (否 for a yes/no)
             last = page.locator("#log .msg.bot").last
@@ -55,10 +54,10 @@ def take(url: str, question: str, chromium: str = "/usr/bin/chromium") -> list[P
     return written
 
 
-def _shot(page, name: str) -> Path:
+def _shot(page, name: str, *, full_page: bool = False) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / name
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
