@@ -177,7 +177,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000", help="record counts; 100000 too, but encoding its vectors would take about 50 minutes on 2 cores (10,000 took 5)")
+    parser.add_argument("--sizes", default="1000,10000", help="record counts; 100000 too, once its vectors are encoded (83 minutes here on one busy core; they are cached)")
     parser.add_argument("--concurrency", default="1,10,50")
     parser.add_argument("--turns", type=int, default=400, help="turns per concurrency level")
     parser.add_argument("--out", default="bench/results.md")
