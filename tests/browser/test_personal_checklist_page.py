@@ -5,6 +5,7 @@ citizen's answers, and the printable page shows the answers and the list
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlencode
@@ -27,19 +28,28 @@ def test_the_kiosk_prints_the_personal_list(page, live):
     record = _record(live, "户口迁入（投靠亲属）")
     code, answers = record["实施编码"], {"s": "夫妻投靠"}
     sheet = checklist.personal_checklist(record, answers)
-    reply = [
+    question = [
+        {"text": "您办理的是哪一种？", "buttons": [{"title": "夫妻投靠", "payload": '/answer_checklist{"checklist_answer":"1"}'}]},
+        {"custom": {"response": "utter_checklist_question", "item_code": code}},
+    ]
+    final = [
         {"text": "按您的情况，需要准备以下材料：\n" + "\n".join(checklist.lines(sheet))},
         {"custom": {"response": "utter_personal_checklist", "item_code": code, "checklist": {"code": code, "answers": answers}}},
     ]
     original = live.rasa.reply
-    live.rasa.reply = lambda message: reply
+    live.rasa.reply = lambda message: final if message.startswith("/answer_checklist") else question
     try:
         page.add_init_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")
         page.goto(f"{live.url}/kiosk")
         page.get_by_label("也可以直接输入您的问题").fill("按我的情况列清单")
         page.get_by_role("button", name="提问").click()
-        card = page.locator("#log .msg.bot").last
+        asked = page.locator("#log .msg.bot").last
+        expect(asked).to_contain_text("您办理的是哪一种？")
+        assert asked.get_by_role("button", name=re.compile("打印")).count() == 0  # a question, not an answer
+        asked.get_by_role("button", name="夫妻投靠").click()
+        card = page.locator("#log .msg.bot", has_text="按您的情况")
         card.get_by_role("button", name="打印我的材料清单").click()
+
         expect(page.locator("#print-region")).to_contain_text("业务办理项：夫妻投靠")
         printed = page.locator("#print-rows tr td:nth-child(2)").all_inner_texts()
         assert printed == [m["name"] for m in sheet.materials]

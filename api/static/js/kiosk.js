@@ -65,10 +65,11 @@ async function ask(text, shown) {
   await chat.send(text, shown);
 }
 
-/** On each answer about an item: a button that prints its material checklist. */
+/** On each answer about an item (the API marks those for feedback): a button that prints its
+ * material checklist. Not on a question the assistant asks, such as the checklist's own. */
 function addPrintButton(reply, card) {
   const code = reply.custom && reply.custom.item_code;
-  if (typeof code !== "string" || !code) return;
+  if (typeof code !== "string" || !code || !reply.custom.feedback) return;
   // A personal checklist's answers travel with its answer: the print lists only those materials.
   const personal = reply.custom.checklist && reply.custom.checklist.code === code ? reply.custom.checklist.answers : null;
   const button = el("button", { type: "button", class: "big secondary print-button" }, personal ? "打印我的材料清单" : "打印材料清单");
