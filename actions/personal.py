@@ -52,7 +52,8 @@ def answer(guide, text: str, option: str | None, state: State) -> Turn:
     """A reply to the open question: a button's number, or the answer typed (是 / 没有 / 夫妻投靠)."""
     record = guide.backend.get(state.item_code) if state.item_code else None
     if record is None or not active(state):
-        return Turn([Say("utter_ask_item")], state)
+        # no question open (我不要这个, taken for an answer): read it as any unsure turn is read
+        return guide.fallback(text, state)
     question = sheet_of.next_question(record, state.checklist["answers"])
     if question is None:
         return _finish(record, state, "utter_personal_checklist")

@@ -54,12 +54,21 @@ def asks_to_compare(u) -> bool:
 def compare_places(guide, text: str, state: State, attributes: list[str] | None = None) -> Turn:
     """The comparison, or the question that is missing (which item, which places). With
     ``attributes`` (两边要几耐), only what answers them."""
+    u = guide.understand(text)
+    # comparing words, or two places side by side (what Guide.ask sends here: never sent back)
+    asked_to_compare = bool(COMPARE_WORDS.search(u.folded)) or asks_to_compare(u)
     item_key = _item(guide, COMPARE_WORDS.sub(" ", text), state)
     if item_key is None:
+        if not asked_to_compare:
+            return guide.ask(text, (attributes or [None])[0], state)  # the NLU's guess: an ordinary question
         return Turn([Say("utter_ask_item")], state)
-    state.item_key, state.office, state.options = item_key, None, None
     impls = guide.backend.implementations(item_key)
     places = _places(guide, text, state, impls)
+    if len(places) < 2 and not asked_to_compare:
+        # 金平区的不动产登记大厅在什么位置, taken for a comparison: one place and no comparing
+        # words make it an ordinary question
+        return guide.ask(text, (attributes or [None])[0], state)
+    state.item_key, state.office, state.options = item_key, None, None
     if len(places) < 2:
         return Turn([Say("utter_compare_which_places", {"item": _name(guide, item_key)})], state)
     codes, missing = [], []

@@ -110,3 +110,12 @@ def test_two_places_that_are_not_compared_stay_a_question(sample_guide):
 def test_one_town_name_shared_by_two_towns_is_not_two_places(sample_guide):
     turn = sample_guide.ask("狮山小朋友上户口要咩资料", "materials", State())
     assert "utter_compare_places" not in [s.response for s in turn.says]
+
+
+def test_one_place_and_no_comparing_words_is_an_ordinary_question(sample_guide):
+    # the NLU took these for comparisons: a place's address, a fee question without any place
+    turn = sample_guide.compare_places("桂城街道办居住证的窗口在什么位置", State())
+    assert "utter_compare_places" not in [s.response for s in turn.says]
+    assert "utter_location" in [s.response for s in turn.says]
+    turn = sample_guide.compare_places("给车上牌那个注册登记除了税以外还要交什么费用", State())
+    assert "utter_compare_which_places" not in [s.response for s in turn.says]

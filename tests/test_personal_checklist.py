@@ -158,8 +158,12 @@ def test_an_item_whose_materials_do_not_depend_on_the_case_gets_the_list_at_once
     assert "《出生医学证明》" in turn.says[0].values["materials"]
 
 
-def test_an_answer_with_no_checklist_open_asks_for_the_item(sample_guide):
-    assert sample_guide.answer_checklist("是", None, State()).says[0].response == "utter_ask_item"
+def test_an_answer_with_no_checklist_open_is_read_like_any_unsure_turn(sample_guide):
+    # 我不要这个 taken by the NLU for an answer while no question is open
+    turn = sample_guide.answer_checklist("我不要这个", None, State())
+    assert [s.response for s in turn.says] == ["utter_out_of_scope"]
+    turn = sample_guide.answer_checklist("桂城办居住证要多久", None, State())
+    assert "utter_time_limit" in [s.response for s in turn.says]
 
 
 # -- through the API ---------------------------------------------------------------------------
