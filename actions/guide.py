@@ -92,6 +92,10 @@ class Guide:
         if attribute != "personal_checklist" and (answered := personal.typed_answer(self, text, state)) is not None:
             return answered
         u = self.understand(text)
+        if attribute == "personal_checklist" and not text.startswith("/") and personal.plain_materials_question(u):
+            # 我在禅城想开个有限公司，要准备哪些材料: the NLU's checklist, but the words ask for the
+            # materials; their answer offers the checklist (a button) when the case matters
+            attribute = "materials"
         attributes = merge_attributes(attribute, u.attributes)
         if places.asks_to_compare(u) and not state.options and attribute not in ("apply", "personal_checklist"):
             # 大良街道同大沥镇要几耐: a question about two places is a comparison of them
@@ -432,8 +436,10 @@ class Guide:
         asked = [a for a in attributes if a] or [None]
         if "apply" in asked:
             return self._offer_application(record, state)
-        if "personal_checklist" in asked:
+        if asked[0] == "personal_checklist" or asked[0] == "materials" and "personal_checklist" in asked:
+            # a materials request in the checklist's words; 我这种情况能办吗 asks the conditions
             return personal.start(self, record, state)
+        asked = [a for a in asked if a != "personal_checklist"] or [None]
         if asked[0]:
             state.last_attribute = asked[0]
         link = self.guide_link.format(code=code)

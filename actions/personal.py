@@ -25,6 +25,12 @@ from .state import Say, State, Turn
 YES_TEXT, NO_TEXT = sheet_of.YES, sheet_of.NO
 
 
+def plain_materials_question(u) -> bool:
+    """Words asking for the materials and none asking for the checklist (按我的情况, 列个清单 …:
+    the attribute words of index/data/attributes.tsv)."""
+    return "materials" in u.attributes and "personal_checklist" not in u.attributes
+
+
 def active(state: State) -> bool:
     """A question of the checklist is waiting for its answer."""
     return bool(state.checklist) and not state.checklist.get("done") and state.checklist.get("code") == state.item_code

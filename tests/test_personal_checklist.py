@@ -207,3 +207,19 @@ def test_the_console_sends_the_personal_checklist(sample_client, records):
     assert "亲属关系证明" in whole
     too_many = {f"c{n:06x}": "是" for n in range(31)}
     assert sample_client.post("/api/agent/send", json={**body, "answers": too_many}, headers=headers).status_code == 422
+
+
+def test_the_nlus_checklist_on_a_plain_materials_question_gives_the_materials_with_the_offer(sample_guide):
+    # no 按我的情况 / 列清单 in the words: the materials answer, whose button starts the checklist
+    turn = sample_guide.ask("我在桂城，想办居住证，要准备哪些材料？", "personal_checklist", State())
+    assert turn.says[-1].response == "utter_materials"
+    assert [b["payload"] for b in turn.says[-1].buttons] == ["/ask_personal_checklist"]
+    turn = sample_guide.ask("我在桂城办居住证，按我的情况要准备哪些材料？", "personal_checklist", State())
+    assert turn.says[-1].response == "utter_checklist_question"
+
+
+def test_the_checklists_words_in_another_question_do_not_start_it(sample_guide):
+    turn = sample_guide.ask("我这种情况在桂城能办居住证吗", "conditions", State())
+    assert "utter_checklist_question" not in [s.response for s in turn.says]
+    turn = sample_guide.ask("我这种情况在桂城办居住证要准备哪些材料", "materials", State())
+    assert turn.says[-1].response == "utter_checklist_question"
