@@ -35,6 +35,7 @@ import yaml
 
 from actions.guide import Guide, State
 from api.processes import BIN, ROOT
+from bot.evaluate import table, train
 from index.analysis import normalize
 from index.backends.embedded import EmbeddedBackend
 from index.baseline import CharBM25
@@ -146,46 +147,41 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets = {"compare_places": _read(args.compare), "ask_personal_checklist": _read(args.checklist)}
     records = list(iter_accepted(read_batch(args.items, keep=False)))
+    predicted = {} if args.no_nlu else _predicted(sets)
+    rows = []
     with tempfile.TemporaryDirectory(prefix="guide-features-") as tmp:
         backend = EmbeddedBackend(Path(tmp))
         backend.apply(records, replace=True)
         guide = Guide(Searcher(backend))
         baseline = CharBM25(records, key_of=backend.item_key_of)
-        rows = []
         for intent, cases in sets.items():
             judge = compare_right if intent == "compare_places" else checklist_right
             ours = sum(judge(guide, case) for case in cases) / len(cases)
             plain = sum((baseline.search(case["text"], limit=1) or [None])[0] == case["base_code"] for case in cases) / len(cases)
             rows.append((f"{intent}: the turn (right item{' and both places' if intent == 'compare_places' else ''})", ours, plain))
+        for intent, cases in sets.items() if predicted else ():
+            share = {name: sum(p[c["text"]] == intent for c in cases) / len(cases) for name, p in predicted.items()}
+            rows.append((f"{intent}: intent accuracy", share["guide"], share["baseline"]))
+            e2e = {name: sum(end_to_end_right(guide, intent, p[c["text"]], c) for c in cases) / len(cases)
+                   for name, p in predicted.items()}
+            rows.append((f"{intent}: end to end (the NLU's intent, then its action)", e2e["guide"], e2e["baseline"]))
         backend.close()
-    if not args.no_nlu:
-        from bot.evaluate import train
-
-        labelled = [(c["text"], intent) for intent, cases in sets.items() for c in cases]
-        models = {"guide": (str(ROOT / "models" / "guide.tar.gz"), "bot/config.yml"),
-                  "baseline": (train("bot/config_baseline.yml", "baseline"), "bot/config_baseline.yml")}
-        predicted = {name: nlu_predictions(labelled, model, config, name) for name, (model, config) in models.items()}
-        with tempfile.TemporaryDirectory(prefix="guide-features-") as tmp:
-            backend = EmbeddedBackend(Path(tmp))
-            backend.apply(records, replace=True)
-            guide = Guide(Searcher(backend))
-            for intent, cases in sets.items():
-                share = {name: sum(p[c["text"]] == intent for c in cases) / len(cases) for name, p in predicted.items()}
-                rows.append((f"{intent}: intent accuracy", share["guide"], share["baseline"]))
-                e2e = {name: sum(end_to_end_right(guide, intent, p[c["text"]], c) for c in cases) / len(cases)
-                       for name, p in predicted.items()}
-                rows.append((f"{intent}: end to end (the NLU's intent, then its action)", e2e["guide"], e2e["baseline"]))
-            backend.close()
     sizes = ", ".join(f"{len(cases)} {name}" for name, cases in sets.items())
-    lines = [f"Held-out feature questions ({sizes}); baseline: item = BM25 over characters, NLU = Rasa's default Chinese pipeline.", "",
-             "| measure | ours | baseline |", "|---|---:|---:|"]
-    lines += [f"| {name} | {ours:.1%} | {plain:.1%} |" for name, ours, plain in rows]
-    text = "\n".join(lines) + "\n"
+    note = f"Held-out feature questions ({sizes}); baseline: item = BM25 over characters, NLU = Rasa's default Chinese pipeline."
+    text = table([(name, f"{ours:.1%}", f"{plain:.1%}") for name, ours, plain in rows], [note])
     print(text)
     out = ROOT / "var" / "results" / "features.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return 0
+
+
+def _predicted(sets: dict[str, list[dict]]) -> dict[str, dict[str, str]]:
+    """Per model (ours, the baseline), each question's intent."""
+    labelled = [(c["text"], intent) for intent, cases in sets.items() for c in cases]
+    models = {"guide": (str(ROOT / "models" / "guide.tar.gz"), "bot/config.yml"),
+              "baseline": (train("bot/config_baseline.yml", "baseline"), "bot/config_baseline.yml")}
+    return {name: nlu_predictions(labelled, model, config, name) for name, (model, config) in models.items()}
 
 
 if __name__ == "__main__":
